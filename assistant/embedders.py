@@ -1,0 +1,126 @@
+"""The ``Embedder`` seam: texts in, unit vectors out. sentence-transformers stays inside its adapter."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from .errors import ConfigError, ModelNotAvailable
+from .settings import Settings
+
+Vector = list[float]
+
+
+class Embedder(Protocol):
+    key: str  # identifies the model; an index built with another key is rebuilt
+
+    def embed_documents(self, texts: Sequence[str]) -> list[Vector]: ...
+
+    def embed_query(self, text: str) -> Vector: ...
+
+
+class FakeEmbedder:
+    """Deterministic hash-seeded bag-of-words vectors: fast, offline, and similar texts stay similar."""
+
+    def __init__(self, dim: int = 128) -> None:
+        self.dim = dim
+        self.key = f"fake-{dim}"
+        self.calls = 0  # passages embedded so far, so tests can see what was (not) re-embedded
+
+    def _vector(self, text: str) -> Vector:
+        vec = [0.0] * self.dim
+        for token in re.findall(r"\w+", text.lower()):
+            digest = hashlib.blake2b(token.encode(), digest_size=8).digest()
+            index = int.from_bytes(digest[:4], "little") % self.dim
+            vec[index] += 1.0 if digest[4] % 2 else -1.0
+        norm = math.sqrt(sum(v * v for v in vec)) or 1.0
+        return [v / norm for v in vec]
+
+    def embed_documents(self, texts: Sequence[str]) -> list[Vector]:
+        self.calls += len(texts)
+        return [self._vector(t) for t in texts]
+
+    def embed_query(self, text: str) -> Vector:
+        return self._vector(text)
+
+
+class SentenceTransformerEmbedder:
+    """A local sentence-transformers model; uses the model's own query/document prompts when it has them."""
+
+    def __init__(self, path: Path, threads: int, batch_size: int = 16, show_progress: bool = False) -> None:
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(threads)
+        self.key = path.name
+        self.batch_size = batch_size
+        self.show_progress = show_progress
+        self._model: Any = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+
+    def embed_documents(self, texts: Sequence[str]) -> list[Vector]:
+        vectors = self._model.encode_document(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            show_progress_bar=self.show_progress and len(texts) > self.batch_size,
+        )
+        return [v.tolist() for v in vectors]
+
+    def embed_query(self, text: str) -> Vector:
+        vector = self._model.encode_query([text], normalize_embeddings=True, show_progress_bar=False)[0]
+        return vector.tolist()
+
+
+def resolve_model_path(name: str, models_dir: Path) -> Path:
+    """A model name is a local path, a folder in models_dir, or a hub id fetched into models_dir."""
+    candidates = [Path(name).expanduser(), models_dir / name, models_dir / name.replace("/", "--")]
+    for candidate in candidates:
+        if (candidate / "modules.json").exists() or (candidate / "config.json").exists():
+            return candidate
+    raise ModelNotAvailable(
+        f"Embedding model '{name}' is not in {models_dir}/ — run `assistant models fetch` first "
+        "(or set ASSISTANT_EMBEDDER to a local sentence-transformers folder)."
+    )
+
+
+def make_embedder(settings: Settings, show_progress: bool = False) -> Embedder:
+    """The one factory for this seam: the implementation is chosen by name."""
+    if settings.embedder == "fake":
+        return FakeEmbedder()
+    path = resolve_model_path(settings.embedder, settings.models_dir)
+    try:
+        return SentenceTransformerEmbedder(path, settings.torch_threads, settings.embed_batch_size, show_progress)
+    except ImportError as exc:  # pragma: no cover - only without the optional stack
+        raise ConfigError(f"sentence-transformers is missing ({exc}) — run `make setup`.") from exc
+
+
+class LazyEmbedder:
+    """Loads the real model on first use, so a no-op re-ingest never pays for it."""
+
+    def __init__(self, settings: Settings, show_progress: bool = False) -> None:
+        self._settings = settings
+        self._show_progress = show_progress
+        self._inner: Embedder | None = None
+        self.key = _model_key(settings)
+
+    @property
+    def inner(self) -> Embedder:
+        if self._inner is None:
+            self._inner = make_embedder(self._settings, self._show_progress)
+        return self._inner
+
+    def embed_documents(self, texts: Sequence[str]) -> list[Vector]:
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> Vector:
+        return self.inner.embed_query(text)
+
+
+def _model_key(settings: Settings) -> str:
+    if settings.embedder == "fake":
+        return FakeEmbedder().key
+    return Path(settings.embedder.replace("/", "--")).name

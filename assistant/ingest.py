@@ -1,0 +1,171 @@
+"""Idempotent, atomic ingestion: files → documents → chunks → embeddings → a new store generation.
+
+Chunk ids are content hashes. An unchanged file is not even re-read past its hash; a changed file's
+unchanged passages keep their stored embeddings; a deleted file's chunks go. Nothing is published
+until the whole new generation is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .chunking import chunk_document
+from .embedders import Embedder
+from .loaders import SUPPORTED_SUFFIXES, SkipFile, load_file
+from .settings import Settings
+from .store import VectorStore
+from .types import Chunk
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    chunks_embedded: int = 0
+    chunks_total: int = 0
+    seconds: float = 0.0
+    published: bool = False
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
+            f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped — "
+            f"{self.chunks_embedded} passages embedded, {self.chunks_total} in the index, {self.seconds:.1f} s"
+        )
+
+
+def discover(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Files to read, and files to name as skipped (unsupported type). Hidden files and folders are ignored."""
+    files: list[Path] = []
+    skipped: list[tuple[Path, str]] = []
+    for root in paths:
+        if root.is_file():
+            candidates = [root]
+        elif root.is_dir():
+            candidates = sorted(
+                p
+                for p in root.rglob("*")
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
+            )
+        else:
+            skipped.append((root, "no such file or folder"))
+            continue
+        for path in candidates:
+            if path.suffix.lower() in SUPPORTED_SUFFIXES:
+                files.append(path)
+            else:
+                skipped.append((path, f"unsupported file type {path.suffix or '(none)'}"))
+    unique = list(dict.fromkeys(p.resolve() for p in files))
+    return unique, skipped
+
+
+def display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path.resolve())
+
+
+def _file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _under(path: str, roots: Sequence[Path]) -> bool:
+    p = Path(path)
+    return any(p == r or r in p.parents for r in roots)
+
+
+class Ingestor:
+    def __init__(self, store: VectorStore, embedder: Embedder, settings: Settings, progress: bool = True) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self.progress = progress
+
+    def run(self, paths: Sequence[Path]) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport()
+        files, unsupported = discover(paths)
+        report.skipped.extend((display_path(p), why) for p, why in unsupported)
+
+        state = self.store.state()
+        rebuild = bool(state.metadata) and state.embedder_key != self.embedder.key
+        indexed: dict[str, tuple[str, set[str]]] = {}
+        by_source: dict[str, set[str]] = defaultdict(set)
+        for cid, meta in state.metadata.items():
+            by_source[str(meta.get("source_path", ""))].add(cid)
+        for source, ids in by_source.items():
+            any_meta = state.metadata[next(iter(ids))]
+            indexed[source] = (str(any_meta.get("file_hash", "")), ids)
+
+        keep: set[str] = set()
+        fresh: list[Chunk] = []
+        max_bytes = int(self.settings.max_file_mb * 1_000_000)
+        seen_sources: set[str] = set()
+        for path in files:
+            source = str(path)
+            seen_sources.add(source)
+            shown = display_path(path)
+            previous = indexed.get(source)
+            try:
+                if previous and not rebuild and path.stat().st_size <= max_bytes and _file_hash(path) == previous[0]:
+                    keep |= previous[1]
+                    report.unchanged.append(shown)
+                    continue
+                doc = load_file(path, shown, max_bytes)
+            except (SkipFile, OSError) as exc:
+                reason = str(exc) if isinstance(exc, SkipFile) else f"cannot read ({exc.strerror or exc})"
+                if previous and not rebuild:
+                    keep |= previous[1]
+                    reason += "; its previously indexed version is kept"
+                report.skipped.append((shown, reason))
+                continue
+            chunks = chunk_document(doc, self.settings.chunk_chars, self.settings.chunk_overlap_sentences)
+            old_ids = set() if (rebuild or not previous) else previous[1]
+            keep |= {c.id for c in chunks if c.id in old_ids}
+            fresh.extend(c for c in chunks if c.id not in old_ids)
+            (report.updated if previous else report.added).append(shown)
+
+        roots = [p.resolve() for p in paths]
+        for source, (_, ids) in indexed.items():
+            if source in seen_sources:
+                continue
+            if _under(source, roots) or rebuild:
+                report.removed.append(display_path(Path(source)))
+            else:
+                keep |= ids  # indexed from elsewhere; this run did not look there
+
+        changed = bool(report.added or report.updated or report.removed or rebuild)
+        if changed:
+            vectors = self._embed(fresh)
+            self.store.publish(self.embedder.key, sorted(keep), fresh, vectors)
+            report.published = True
+        report.chunks_embedded = len(fresh)
+        report.chunks_total = len(keep) + len(fresh) if changed else len(state.metadata)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _embed(self, chunks: list[Chunk]) -> list[list[float]]:
+        if not chunks:
+            return []
+        from tqdm import tqdm
+
+        batch = self.settings.embed_batch_size
+        vectors: list[list[float]] = []
+        with tqdm(
+            total=len(chunks), desc="Embedding passages", unit="passage", file=sys.stderr, disable=not self.progress
+        ) as bar:
+            for start in range(0, len(chunks), batch):
+                part = chunks[start : start + batch]
+                vectors.extend(self.embedder.embed_documents([c.embedding_text() for c in part]))
+                bar.update(len(part))
+        return vectors

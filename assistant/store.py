@@ -1,0 +1,235 @@
+"""The ``VectorStore`` seam and its Chroma adapter.
+
+Atomic updates by generations: every change is written into a fresh collection (unchanged chunks are
+copied over with their stored embeddings, so nothing is embedded twice), and only when it is complete
+does a pointer record flip to it. A run killed at any point leaves the previous generation active,
+complete and queryable; leftovers of an unfinished run are removed by the next one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlparse
+
+from .errors import StoreUnavailable
+from .settings import Settings
+from .types import Chunk
+
+Vector = list[float]
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    similarity: float  # cosine similarity, 1 = identical direction
+
+
+@dataclass(frozen=True)
+class IndexState:
+    """What the active generation holds: chunk id → metadata, and the embedder it was built with."""
+
+    embedder_key: str | None
+    metadata: dict[str, dict[str, Any]]
+
+
+class VectorStore(Protocol):
+    def generation(self) -> str | None: ...
+
+    def state(self) -> IndexState: ...
+
+    def publish(
+        self, embedder_key: str, keep: Iterable[str], chunks: Sequence[Chunk], vectors: Sequence[Vector]
+    ) -> None: ...
+
+    def chunks(self) -> list[Chunk]: ...
+
+    def search(self, vector: Vector, k: int, language: str | None = None) -> list[Hit]: ...
+
+
+class MemoryStore:
+    """In-process store with the same generation semantics; for fast tests."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, tuple[Chunk, Vector]] = {}
+        self._key: str | None = None
+        self._generation = 0
+
+    def generation(self) -> str | None:
+        return str(self._generation) if self._rows else None
+
+    def state(self) -> IndexState:
+        return IndexState(self._key, {cid: chunk.metadata() for cid, (chunk, _) in self._rows.items()})
+
+    def publish(
+        self, embedder_key: str, keep: Iterable[str], chunks: Sequence[Chunk], vectors: Sequence[Vector]
+    ) -> None:
+        rows = {cid: self._rows[cid] for cid in keep}
+        rows.update({c.id: (c, list(v)) for c, v in zip(chunks, vectors, strict=True)})
+        self._rows, self._key = rows, embedder_key
+        self._generation += 1
+
+    def chunks(self) -> list[Chunk]:
+        return [chunk for chunk, _ in self._rows.values()]
+
+    def search(self, vector: Vector, k: int, language: str | None = None) -> list[Hit]:
+        scored = [
+            Hit(chunk, sum(a * b for a, b in zip(vector, vec, strict=True)))
+            for chunk, vec in self._rows.values()
+            if language is None or chunk.language == language
+        ]
+        return sorted(scored, key=lambda h: -h.similarity)[:k]
+
+
+class ChromaStore:
+    """Chroma, local persistent folder or a `chroma run` server. Always our own embeddings."""
+
+    def __init__(self, client: Any, prefix: str) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._pointer_name = f"{prefix}-active"
+        self._cached: tuple[str, Any] | None = None
+
+    # -- generations -----------------------------------------------------------------------------
+    def _pointer(self) -> Any:
+        return self._client.get_or_create_collection(self._pointer_name, embedding_function=None)
+
+    def _active_name(self) -> str | None:
+        meta = self._pointer().metadata or {}
+        name = meta.get("active")
+        return str(name) if name else None
+
+    def _active(self) -> Any | None:
+        name = self._active_name()
+        if name is None:
+            return None
+        if self._cached and self._cached[0] == name:
+            return self._cached[1]
+        collection = self._client.get_collection(name, embedding_function=None)
+        self._cached = (name, collection)
+        return collection
+
+    def generation(self) -> str | None:
+        return self._active_name()
+
+    def state(self) -> IndexState:
+        collection = self._active()
+        if collection is None:
+            return IndexState(None, {})
+        got = collection.get(include=["metadatas"])
+        metadata = {cid: dict(meta or {}) for cid, meta in zip(got["ids"], got["metadatas"], strict=True)}
+        key = (collection.metadata or {}).get("embedder")
+        return IndexState(str(key) if key else None, metadata)
+
+    def publish(
+        self, embedder_key: str, keep: Iterable[str], chunks: Sequence[Chunk], vectors: Sequence[Vector]
+    ) -> None:
+        old = self._active()
+        name = f"{self._prefix}-g{time.time_ns()}"
+        new = self._client.create_collection(
+            name,
+            embedding_function=None,
+            metadata={"embedder": embedder_key, "hnsw:space": "cosine"},
+        )
+        batch = max(1, min(1000, self._client.get_max_batch_size()))
+        keep_ids = list(keep)
+        if old is not None:
+            for start in range(0, len(keep_ids), batch):
+                got = old.get(ids=keep_ids[start : start + batch], include=["embeddings", "documents", "metadatas"])
+                new.add(
+                    ids=got["ids"],
+                    embeddings=got["embeddings"],
+                    documents=got["documents"],
+                    metadatas=got["metadatas"],
+                )
+        for start in range(0, len(chunks), batch):
+            part = chunks[start : start + batch]
+            new.add(
+                ids=[c.id for c in part],
+                embeddings=[list(v) for v in vectors[start : start + batch]],
+                documents=[c.text for c in part],
+                metadatas=[c.metadata() for c in part],
+            )
+        if new.count() != len(keep_ids) + len(chunks):
+            raise StoreUnavailable(f"Chroma stored {new.count()} of {len(keep_ids) + len(chunks)} chunks; not published.")
+        # The flip: one metadata update of the pointer record.
+        self._pointer().modify(metadata={"active": name})
+        self._cached = None
+        self.collect_garbage()
+
+    def collect_garbage(self) -> None:
+        """Drop every generation but the active one (old ones and leftovers of killed runs)."""
+        active = self._active_name()
+        for collection in self._client.list_collections():
+            cname = collection if isinstance(collection, str) else collection.name
+            if cname.startswith(f"{self._prefix}-g") and cname != active:
+                self._client.delete_collection(cname)
+
+    # -- reading ---------------------------------------------------------------------------------
+    def chunks(self) -> list[Chunk]:
+        collection = self._active()
+        if collection is None:
+            return []
+        got = collection.get(include=["documents", "metadatas"])
+        return [
+            Chunk.from_metadata(cid, doc or "", meta or {})
+            for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        ]
+
+    def search(self, vector: Vector, k: int, language: str | None = None) -> list[Hit]:
+        try:
+            return self._search(vector, k, language)
+        except Exception:  # the generation may have been replaced under us by another process: retry once
+            self._cached = None
+            return self._search(vector, k, language)
+
+    def _search(self, vector: Vector, k: int, language: str | None) -> list[Hit]:
+        collection = self._active()
+        if collection is None:
+            return []
+        n = collection.count()
+        if n == 0:
+            return []
+        result = collection.query(
+            query_embeddings=[vector],
+            n_results=min(k, n),
+            where={"language": language} if language else None,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            Hit(Chunk.from_metadata(cid, doc or "", meta or {}), 1.0 - float(dist))
+            for cid, doc, meta, dist in zip(
+                result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0], strict=True
+            )
+        ]
+
+
+def make_store(settings: Settings) -> VectorStore:
+    """The one factory for this seam: 'memory:' for tests, a URL for a server, else a local folder."""
+    if settings.chroma_url == "memory:":
+        return MemoryStore()
+    try:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+    except ImportError as exc:  # pragma: no cover
+        raise StoreUnavailable(f"chromadb is missing ({exc}) — run `make setup`.") from exc
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    try:
+        if settings.chroma_url:
+            url = urlparse(settings.chroma_url)
+            client = chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+            client.heartbeat()
+        else:
+            settings.index_dir.mkdir(parents=True, exist_ok=True)
+            client = chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
+    except Exception as exc:  # chromadb raises many kinds here; all mean the same to a user
+        where = settings.chroma_url or str(settings.index_dir)
+        raise StoreUnavailable(f"Cannot open the Chroma store at {where}: {exc}") from exc
+    return ChromaStore(client, settings.collection)

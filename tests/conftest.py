@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.env import set_offline_env
+
+set_offline_env()
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+GRIP_DE = """---
+id: grip
+title: "GRIP GmbH – Robotik-Zubehör"
+name: "GRIP GmbH"
+kind: exhibitor
+city: Dortmund
+language: de
+---
+# GRIP GmbH – Robotik-Zubehör
+
+## Überblick
+Die GRIP GmbH aus Dortmund entwickelt Schnellwechsel- und Verbindungssysteme für Roboter. Kunden kommen u. a. aus der Automobilindustrie.
+
+## Personen
+Geschäftsführender Gesellschafter der GRIP GmbH ist Hasan Canti. Das Team umfasste etwa 40 Personen (Stand: Dezember 2021).
+"""
+
+FAIR_EN = """---
+id: imts-2024
+title: "IMTS 2024"
+name: "IMTS 2024"
+kind: event
+language: en
+---
+# IMTS 2024
+
+## Dates
+IMTS 2024 took place from September 9 to 14, 2024 at McCormick Place in Chicago. It counted 89,020 registrants.
+
+## History
+IMTS was first held in Cleveland, Ohio, in 1927. It is organised by AMT, the Association For Manufacturing Technology.
+"""
+
+BVB_EN = """---
+id: bvb-new-york
+title: "BVB in New York"
+name: "Borussia Dortmund New York office"
+kind: partner
+language: en
+---
+# BVB in New York
+
+## Opening
+Borussia Dortmund opened its New York office on February 29, 2024. The office is led by Marc Lingenhoff, who worked 16 years for adidas.
+"""
+
+
+def write_corpus(root: Path) -> Path:
+    kb = root / "kb"
+    (kb / "orgs").mkdir(parents=True)
+    (kb / "orgs" / "grip.de.md").write_text(GRIP_DE, encoding="utf-8")
+    (kb / "imts-2024.en.md").write_text(FAIR_EN, encoding="utf-8")
+    (kb / "orgs" / "bvb-new-york.en.md").write_text(BVB_EN, encoding="utf-8")
+    return kb
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    return write_corpus(tmp_path)
+
+
+@pytest.fixture
+def settings(tmp_path: Path):
+    from assistant.settings import Settings
+
+    return Settings(embedder="fake", index_dir=tmp_path / "index", models_dir=tmp_path / "models", _env_file=None)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `chroma run` on loopback, for the whole session."""
+    path = tmp_path_factory.mktemp("chroma-server")
+    port = free_port()
+    log = open(path / "server.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "chroma"), "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        raise RuntimeError(f"chroma run did not start: {(path / 'server.log').read_text()[-2000:]}")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()

@@ -1,0 +1,16 @@
+from assistant.lexical import BM25, tokenize
+
+
+def test_numbers_meet_whatever_their_separators() -> None:
+    assert tokenize("89.020 Besucher") [0] == tokenize("89,020 visitors")[0] == "89020"
+
+
+def test_umlauts_and_case_fold() -> None:
+    assert tokenize("Wirtschaftsförderung") == tokenize("WIRTSCHAFTSFOERDERUNG")
+    assert tokenize("Die und der") == []
+
+
+def test_bm25_prefers_the_passage_with_the_rare_term() -> None:
+    bm25 = BM25(["Hasan Canti leads GRIP", "GRIP builds grippers", "Dortmund is a city"])
+    scores = bm25.scores("Who is Canti?")
+    assert scores[0] > 0 and scores[1] == 0 and scores[2] == 0
