@@ -228,7 +228,7 @@ def make_store(settings: Settings) -> VectorStore:
             client.heartbeat()
         else:
             settings.index_dir.mkdir(parents=True, exist_ok=True)
-            client = chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
+            client = chromadb.PersistentClient(path=str(settings.index_dir.resolve()), settings=chroma_settings)
     except Exception as exc:  # chromadb raises many kinds here; all mean the same to a user
         where = settings.chroma_url or str(settings.index_dir)
         raise StoreUnavailable(f"Cannot open the Chroma store at {where}: {exc}") from exc

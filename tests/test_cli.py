@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant import cli
+
+
+@pytest.fixture
+def env(tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ASSISTANT_EMBEDDER", "fake")
+    monkeypatch.setenv("ASSISTANT_KNOWLEDGE_DIR", str(corpus))
+    monkeypatch.setenv("ASSISTANT_CONFIG", str(tmp_path / "none.toml"))
+    return corpus
+
+
+def test_ingest_prints_counts_and_names_skipped_files(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (env / "broken.pdf").write_bytes(b"%PDF-1.4 nonsense")
+    assert cli.main(["ingest", "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert "3 added, 0 updated, 0 removed, 0 unchanged, 1 skipped" in out
+    assert "skipped kb/broken.pdf: corrupt PDF" in err
+    assert cli.main(["ingest", "--quiet"]) == 0
+    assert "0 added, 0 updated, 0 removed, 3 unchanged" in capsys.readouterr().out
+
+
+def test_search_json_is_a_ranked_list(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cli.main(["ingest", "--quiet"])
+    capsys.readouterr()
+    assert cli.main(["search", "--json", "-k", "2", "Who leads the BVB office in New York?"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [r["rank"] for r in result] == [1, 2]
+    assert result[0]["organisation"] == "Borussia Dortmund New York office"
+    assert {"rank", "score", "text", "title", "document", "organisation", "language"} <= set(result[0])
+
+
+def test_search_jsonl_answers_line_by_line(env: Path, capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
+    cli.main(["ingest", "--quiet"])
+    capsys.readouterr()
+    lines = '{"question": "Hasan Canti"}\n\n{"question": "89,020 registrants"}\nnot json\n'
+    monkeypatch.setattr("sys.stdin", io.StringIO(lines))
+    assert cli.main(["search", "--jsonl"]) == 1  # one bad line
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(out) == 3
+    assert out[0][0]["title"].startswith("GRIP") and out[1][0]["title"] == "IMTS 2024"
+    assert "error" in out[2] and out[2]["line"] == 4
+
+
+def test_errors_are_messages_not_tracebacks(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["search", "Who leads GRIP?"]) == 4
+    err = capsys.readouterr().err
+    assert err.startswith("error: No documents indexed yet") and "Traceback" not in err
+
+
+def test_a_missing_model_names_the_command_that_fetches_it(env: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("ASSISTANT_EMBEDDER", "embeddinggemma-300m")
+    monkeypatch.setenv("ASSISTANT_MODELS_DIR", str(env / "nowhere"))
+    assert cli.main(["ingest", "--quiet"]) == 3
+    assert "assistant models fetch" in capsys.readouterr().err

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.app import build_assistant
+from assistant.embedders import FakeEmbedder
+from assistant.errors import IndexEmpty, QuestionRejected
+from assistant.settings import Settings
+
+
+@pytest.fixture
+def assistant(settings: Settings, corpus: Path):
+    a = build_assistant(settings, embedder=FakeEmbedder())
+    a.ingest([corpus], progress=False)
+    return a
+
+
+def test_names_numbers_and_dates_match_exactly(assistant) -> None:
+    assert assistant.search("89.020")[0].chunk.doc_id == "imts-2024"
+    assert "Canti" in assistant.search("Wer ist Hasan Canti?")[0].chunk.text
+    assert assistant.search("1927")[0].chunk.section == "History"
+
+
+def test_passages_come_ranked_with_scores_and_sources(assistant) -> None:
+    passages = assistant.search("When did IMTS take place in Chicago?", k=3)
+    assert [p.rank for p in passages] == [1, 2, 3]
+    assert passages[0].score >= passages[1].score >= passages[2].score
+    top = passages[0].to_json()
+    assert {"rank", "score", "text", "title", "document", "organisation", "language"} <= set(top)
+    assert top["document"].endswith(".md")
+
+
+def test_one_document_cannot_fill_every_slot(settings: Settings, corpus: Path) -> None:
+    long = "\n\n".join(f"## Part {i}\nIMTS detail {i}: the fair in Chicago has many halls and visitors." for i in range(10))
+    (corpus / "imts-long.en.md").write_text(f"---\nid: imts-long\n---\n# IMTS long\n\n{long}\n")
+    a = build_assistant(settings.with_overrides(max_per_document=2), embedder=FakeEmbedder())
+    a.ingest([corpus], progress=False)
+    passages = a.search("IMTS fair Chicago halls visitors", k=5)
+    counts: dict[str, int] = {}
+    for p in passages:
+        counts[p.chunk.doc_id] = counts.get(p.chunk.doc_id, 0) + 1
+    assert max(counts.values()) <= 2 and len(counts) >= 3
+
+
+def test_document_language_filter(assistant) -> None:
+    passages = assistant.search("Hasan Canti", k=5, language="en")
+    assert passages and all(p.chunk.language == "en" for p in passages)
+    assert all(p.chunk.language == "de" for p in assistant.search("IMTS", k=5, language="de"))
+
+
+def test_empty_and_overlong_questions_are_refused_politely(assistant) -> None:
+    with pytest.raises(QuestionRejected, match="too long"):
+        assistant.search("x" * (assistant.settings.max_question_chars + 1))
+    with pytest.raises(QuestionRejected):
+        assistant.search("   ")
+
+
+def test_an_empty_index_says_what_to_do(settings: Settings) -> None:
+    with pytest.raises(IndexEmpty, match="assistant ingest"):
+        build_assistant(settings, embedder=FakeEmbedder()).search("Who leads GRIP?")
+
+
+def test_search_sees_a_new_generation_without_a_restart(assistant, corpus: Path) -> None:
+    assert not any(p.chunk.doc_id == "itb" for p in assistant.search("Europaplatz"))
+    (corpus / "itb.en.md").write_text("---\nid: itb\n---\n# ITB\n\nITB is at Europaplatz 7, 44269 Dortmund.\n")
+    build_assistant(assistant.settings, embedder=FakeEmbedder()).ingest([corpus], progress=False)
+    assert assistant.search("Europaplatz")[0].chunk.doc_id == "itb"
