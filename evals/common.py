@@ -1,0 +1,41 @@
+"""Shared bits of the evaluation scripts: run metadata and an up-to-date index."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from assistant.app import Assistant
+from assistant.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DATASET = ROOT / "evals" / "datasets" / "golden.jsonl"
+REPORTS = ROOT / "evals" / "reports"
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
+        return out.stdout.strip() + ("-dirty" if dirty.strip() else "")
+    except OSError:
+        return "unknown"
+
+
+def run_meta(settings: Settings, **extra: Any) -> dict[str, Any]:
+    safe = settings.model_dump(mode="json", exclude={"openai_api_key"})
+    return {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "commit": git_commit(),
+        "machine": f"{platform.machine()}, {platform.python_version()}",
+        "settings": safe,
+        **extra,
+    }
+
+
+def ensure_index(assistant: Assistant) -> None:
+    report = assistant.ingest(progress=True)
+    print(f"index: {report.summary()}")

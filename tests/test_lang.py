@@ -1,0 +1,32 @@
+import pytest
+
+from assistant.lang import detect_language
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Wer leitet GRIP?", "de"),
+        ("Who leads GRIP?", "en"),
+        ("Wo ist das?", "de"),
+        ("Where is it based?", "en"),
+        ("Und wer leitet das?", "de"),
+        ("Wann war der Business Empfang?", "de"),
+        ("When was the Business Empfang?", "en"),
+        ("Wie viele Besucher hatte die IMTS 2024?", "de"),
+        ("How many registrants did IMTS 2024 have?", "en"),
+        ("Welche Fraunhofer-Institute sitzen in Dortmund?", "de"),
+        (
+            "Dortmund's presence at IMTS 2024 was organised by Wirtschaftsförderung Dortmund; the article quotes "
+            "Frank Grützenbach and Julia Jäger from the agency and Dominik Stute of the IHK zu Dortmund.",
+            "en",
+        ),
+        ("Die Fraunhofer-Gesellschaft betreibt in Dortmund das IML und das ISST.", "de"),
+    ],
+)
+def test_german_and_english_are_told_apart(text: str, lang: str) -> None:
+    assert detect_language(text) == lang
+
+
+def test_text_without_letters_gets_the_default() -> None:
+    assert detect_language("2024 / 89.020 ?", default="de") == "de"
