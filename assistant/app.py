@@ -31,10 +31,10 @@ class Assistant:
 
 
 def build_assistant(
-    settings: Settings, embedder: Embedder | None = None, store: VectorStore | None = None, progress: bool = False
+    settings: Settings, embedder: Embedder | None = None, store: VectorStore | None = None
 ) -> Assistant:
     """Build everything from settings; tests may hand in a ready embedder or store."""
     set_offline_env()
-    embedder = embedder or LazyEmbedder(settings, show_progress=progress)
+    embedder = embedder or LazyEmbedder(settings)
     store = store or make_store(settings)
     return Assistant(settings, store, embedder, HybridRetriever(store, embedder, settings))

@@ -69,7 +69,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
     from .app import build_assistant
 
-    assistant = build_assistant(settings, progress=args.command == "ingest" and not args.quiet)
+    assistant = build_assistant(settings)
     if args.command == "ingest":
         report = assistant.ingest(args.paths or None, progress=not args.quiet)
         for path, reason in report.skipped:
@@ -102,7 +102,9 @@ def _models_fetch(settings: Settings, verify: bool, sources: list[str] | None) -
     if settings.embedder == EMBEDDER.key:
         specs.insert(0, EMBEDDER)
     try:
-        results = fetch_models(settings.models_dir, specs=specs, sources=order, hub_timeout=settings.hub_timeout_s, verify=verify)
+        results = fetch_models(
+            settings.models_dir, specs=specs, sources=order, hub_timeout=settings.hub_timeout_s, verify=verify
+        )
         for result in results:
             print(f"{result.key}: {result.source} ({result.path}, {result.seconds:.1f} s)")
         if custom and not Path(settings.embedder).expanduser().exists():

@@ -13,12 +13,13 @@ from .errors import ConfigError, ModelNotAvailable
 from .settings import Settings
 
 Vector = list[float]
+TITLE_SLOT = "title: none"
 
 
 class Embedder(Protocol):
     key: str  # identifies the model; an index built with another key is rebuilt
 
-    def embed_documents(self, texts: Sequence[str]) -> list[Vector]: ...
+    def embed_documents(self, texts: Sequence[str], titles: Sequence[str] | None = None) -> list[Vector]: ...
 
     def embed_query(self, text: str) -> Vector: ...
 
@@ -40,7 +41,7 @@ class FakeEmbedder:
         norm = math.sqrt(sum(v * v for v in vec)) or 1.0
         return [v / norm for v in vec]
 
-    def embed_documents(self, texts: Sequence[str]) -> list[Vector]:
+    def embed_documents(self, texts: Sequence[str], titles: Sequence[str] | None = None) -> list[Vector]:
         self.calls += len(texts)
         return [self._vector(t) for t in texts]
 
@@ -51,23 +52,25 @@ class FakeEmbedder:
 class SentenceTransformerEmbedder:
     """A local sentence-transformers model; uses the model's own query/document prompts when it has them."""
 
-    def __init__(self, path: Path, threads: int, batch_size: int = 16, show_progress: bool = False) -> None:
+    def __init__(self, path: Path, threads: int, batch_size: int = 16) -> None:
         import torch
         from sentence_transformers import SentenceTransformer
 
         torch.set_num_threads(threads)
         self.key = path.name
         self.batch_size = batch_size
-        self.show_progress = show_progress
         self._model: Any = SentenceTransformer(str(path), device="cpu", local_files_only=True)
 
-    def embed_documents(self, texts: Sequence[str]) -> list[Vector]:
-        vectors = self._model.encode_document(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            show_progress_bar=self.show_progress and len(texts) > self.batch_size,
-        )
+    def embed_documents(self, texts: Sequence[str], titles: Sequence[str] | None = None) -> list[Vector]:
+        template = (self._model.prompts or {}).get("document", "")
+        if titles is not None and TITLE_SLOT in template:
+            # The model was trained with "title: {title} | text: {text}"; give it the real title.
+            prompted = [
+                template.replace(TITLE_SLOT, f"title: {t or 'none'}") + x for t, x in zip(titles, texts, strict=True)
+            ]
+            vectors = self._model.encode(prompted, batch_size=self.batch_size, normalize_embeddings=True)
+        else:
+            vectors = self._model.encode_document(list(texts), batch_size=self.batch_size, normalize_embeddings=True)
         return [v.tolist() for v in vectors]
 
     def embed_query(self, text: str) -> Vector:
@@ -87,13 +90,13 @@ def resolve_model_path(name: str, models_dir: Path) -> Path:
     )
 
 
-def make_embedder(settings: Settings, show_progress: bool = False) -> Embedder:
+def make_embedder(settings: Settings) -> Embedder:
     """The one factory for this seam: the implementation is chosen by name."""
     if settings.embedder == "fake":
         return FakeEmbedder()
     path = resolve_model_path(settings.embedder, settings.models_dir)
     try:
-        return SentenceTransformerEmbedder(path, settings.torch_threads, settings.embed_batch_size, show_progress)
+        return SentenceTransformerEmbedder(path, settings.torch_threads, settings.embed_batch_size)
     except ImportError as exc:  # pragma: no cover - only without the optional stack
         raise ConfigError(f"sentence-transformers is missing ({exc}) — run `make setup`.") from exc
 
@@ -101,20 +104,19 @@ def make_embedder(settings: Settings, show_progress: bool = False) -> Embedder:
 class LazyEmbedder:
     """Loads the real model on first use, so a no-op re-ingest never pays for it."""
 
-    def __init__(self, settings: Settings, show_progress: bool = False) -> None:
+    def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._show_progress = show_progress
         self._inner: Embedder | None = None
         self.key = _model_key(settings)
 
     @property
     def inner(self) -> Embedder:
         if self._inner is None:
-            self._inner = make_embedder(self._settings, self._show_progress)
+            self._inner = make_embedder(self._settings)
         return self._inner
 
-    def embed_documents(self, texts: Sequence[str]) -> list[Vector]:
-        return self.inner.embed_documents(texts)
+    def embed_documents(self, texts: Sequence[str], titles: Sequence[str] | None = None) -> list[Vector]:
+        return self.inner.embed_documents(texts, titles)
 
     def embed_query(self, text: str) -> Vector:
         return self.inner.embed_query(text)

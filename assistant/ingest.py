@@ -25,6 +25,8 @@ from .types import Chunk
 # Bump when chunking or metadata change in a way that needs every file re-read (embeddings are reused
 # wherever a passage comes out the same).
 PIPELINE_VERSION = "chunks-v2"
+# Bump when what the embedder is given changes (text layout, prompts): every passage is embedded anew.
+EMBEDDING_VERSION = "title-prompt-v1"
 
 
 @dataclass
@@ -102,11 +104,10 @@ class Ingestor:
         report.skipped.extend((display_path(p), why) for p, why in unsupported)
 
         state = self.store.state()
-        index_key = (
-            f"{self.embedder.key}|{PIPELINE_VERSION}-{self.settings.chunk_chars}-{self.settings.chunk_overlap_sentences}"
-        )
-        state_embedder = (state.embedder_key or "").partition("|")[0]
-        rebuild = bool(state.metadata) and state_embedder != self.embedder.key
+        embedder_id = f"{self.embedder.key}+{EMBEDDING_VERSION}"
+        pipeline = f"{PIPELINE_VERSION}-{self.settings.chunk_chars}-{self.settings.chunk_overlap_sentences}"
+        index_key = f"{embedder_id}|{pipeline}"
+        rebuild = bool(state.metadata) and (state.embedder_key or "").partition("|")[0] != embedder_id
         rechunk = bool(state.metadata) and state.embedder_key != index_key
         indexed: dict[str, tuple[str, set[str]]] = {}
         by_source: dict[str, set[str]] = defaultdict(set)
@@ -175,6 +176,8 @@ class Ingestor:
         ) as bar:
             for start in range(0, len(chunks), batch):
                 part = chunks[start : start + batch]
-                vectors.extend(self.embedder.embed_documents([c.embedding_text() for c in part]))
+                vectors.extend(
+                    self.embedder.embed_documents([c.embedding_text() for c in part], [c.title for c in part])
+                )
                 bar.update(len(part))
         return vectors

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from .embedders import Embedder
 from .errors import IndexEmpty, QuestionRejected
+from .lang import detect_language
 from .lexical import BM25
 from .settings import Settings
 from .store import VectorStore
@@ -49,8 +51,11 @@ class HybridRetriever:
         k = k or self.settings.top_k
         n = self.settings.candidates
 
+        question_language = detect_language(question)
         dense_hits = self.store.search(self.embedder.embed_query(question), n, language)
         dense = {h.chunk.id: (rank, h.similarity) for rank, h in enumerate(dense_hits)}
+        by_id = {c.id: c for c in lexical.chunks}
+        by_id.update({h.chunk.id: h.chunk for h in dense_hits})
 
         scores = lexical.bm25.scores(question)
         order = sorted(
@@ -59,31 +64,38 @@ class HybridRetriever:
         )[:n]
         lex = {lexical.chunks[i].id: (rank, scores[i]) for rank, i in enumerate(order)}
 
-        by_id = {c.id: c for c in lexical.chunks}
-        by_id.update({h.chunk.id: h.chunk for h in dense_hits})
         rrf = self.settings.rrf_k
         fused: dict[str, float] = {}
         for cid, (rank, _) in dense.items():
             fused[cid] = fused.get(cid, 0.0) + self.settings.dense_weight / (rrf + rank + 1)
         for cid, (rank, _) in lex.items():
-            fused[cid] = fused.get(cid, 0.0) + self.settings.lexical_weight / (rrf + rank + 1)
+            weight = self.settings.lexical_weight
+            if by_id[cid].language != question_language:
+                weight *= self.settings.lexical_cross_language_weight
+            fused[cid] = fused.get(cid, 0.0) + weight / (rrf + rank + 1)
 
-        passages: list[Passage] = []
-        per_doc: dict[str, int] = {}
-        for cid in sorted(fused, key=lambda c: -fused[c]):
-            chunk = by_id[cid]
-            if per_doc.get(chunk.doc_id, 0) >= self.settings.max_per_document:
-                continue
-            per_doc[chunk.doc_id] = per_doc.get(chunk.doc_id, 0) + 1
-            passages.append(
-                Passage(
-                    chunk=chunk,
-                    rank=len(passages) + 1,
-                    score=fused[cid],
-                    dense_score=dense[cid][1] if cid in dense else None,
-                    lexical_score=lex[cid][1] if cid in lex else None,
-                )
+        ranked = [by_id[cid] for cid in sorted(fused, key=lambda c: -fused[c])]
+        chosen = diversify(ranked, k, self.settings.max_per_document)
+        return [
+            Passage(
+                chunk=c,
+                rank=i,
+                score=fused[c.id],
+                dense_score=dense[c.id][1] if c.id in dense else None,
+                lexical_score=lex[c.id][1] if c.id in lex else None,
             )
-            if len(passages) == k:
+            for i, c in enumerate(chosen, 1)
+        ]
+
+
+def diversify(ranked: list[Chunk], k: int, max_per_document: int) -> list[Chunk]:
+    """Best-first, with at most ``max_per_document`` passages of one document (all its languages)."""
+    chosen: list[Chunk] = []
+    per_doc: Counter[str] = Counter()
+    for chunk in ranked:
+        if per_doc[chunk.doc_id] < max_per_document:
+            chosen.append(chunk)
+            per_doc[chunk.doc_id] += 1
+            if len(chosen) == k:
                 break
-        return passages
+    return chosen

@@ -62,7 +62,9 @@ class Settings(BaseSettings):
     hub_timeout_s: float = Field(10.0, gt=0, description="Connect timeout for the Hugging Face Hub, in seconds.")
 
     # --- ingestion -----------------------------------------------------------------------------
-    chunk_chars: int = Field(900, ge=200, description="Target length of a chunk in characters (sentences are kept whole).")
+    chunk_chars: int = Field(
+        600, ge=200, description="Target length of a chunk in characters (sentences are kept whole)."
+    )
     chunk_overlap_sentences: int = Field(1, ge=0, description="Sentences repeated at the start of the next chunk.")
     max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are skipped and named.")
 
@@ -72,6 +74,13 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion.")
     lexical_weight: float = Field(1.0, ge=0, description="Weight of the lexical (BM25) ranking in the fusion.")
+    lexical_cross_language_weight: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Factor on the lexical weight for passages in another language than the question: across "
+        "languages BM25 only matches names and numbers, and those matches are noisy.",
+    )
     max_per_document: int = Field(2, ge=1, description="At most this many of the returned passages from one document.")
     max_question_chars: int = Field(500, ge=20, description="Longer questions are refused politely.")
 

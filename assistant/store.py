@@ -153,7 +153,9 @@ class ChromaStore:
                 metadatas=[c.metadata() for c in part],
             )
         if new.count() != len(keep_ids) + len(chunks):
-            raise StoreUnavailable(f"Chroma stored {new.count()} of {len(keep_ids) + len(chunks)} chunks; not published.")
+            raise StoreUnavailable(
+                f"Chroma stored {new.count()} of {len(keep_ids) + len(chunks)} chunks; not published."
+            )
         # The flip: one metadata update of the pointer record.
         self._pointer().modify(metadata={"active": name})
         self._cached = None

@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = Settings()
-    assistant = build_assistant(settings, progress=True)
+    assistant = build_assistant(settings)
     ensure_index(assistant)
     items = load_dataset(args.dataset)
     results = run_retrieval_eval(items, lambda q, k, lang: assistant.search(q, k=k, language=lang))

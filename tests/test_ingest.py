@@ -111,10 +111,10 @@ KILL_SCRIPT = textwrap.dedent(
     from assistant.settings import Settings
 
     class Slow(FakeEmbedder):
-        def embed_documents(self, texts):
+        def embed_documents(self, texts, titles=None):
             print("embedding", flush=True)
             time.sleep(0.05)
-            return super().embed_documents(texts)
+            return super().embed_documents(texts, titles)
 
     settings = Settings(embedder="fake", index_dir=Path(sys.argv[1]), embed_batch_size=1)
     build_assistant(settings, embedder=Slow()).ingest([Path(sys.argv[2])], progress=False)
@@ -136,7 +136,9 @@ def test_a_killed_run_leaves_the_previous_index_complete(tmp_path: Path, corpus:
     script.write_text(KILL_SCRIPT)
     proc = subprocess.Popen(
         [sys.executable, str(script), str(settings.index_dir), str(corpus)],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
     )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "embedding"

@@ -2,7 +2,7 @@ from assistant.lexical import BM25, tokenize
 
 
 def test_numbers_meet_whatever_their_separators() -> None:
-    assert tokenize("89.020 Besucher") [0] == tokenize("89,020 visitors")[0] == "89020"
+    assert tokenize("89.020 Besucher")[0] == tokenize("89,020 visitors")[0] == "89020"
 
 
 def test_umlauts_and_case_fold() -> None:

@@ -11,7 +11,9 @@ def _load(path: Path, max_bytes: int = 1_000_000):
 
 def test_markdown_front_matter_becomes_metadata(tmp_path: Path) -> None:
     p = tmp_path / "itb.en.md"
-    p.write_text('---\nid: itb\ntitle: "ITB"\nname: ITB mbH\nlanguage: en\n---\n# ITB\n\nITB is in Dortmund, Europaplatz 7.\n')
+    p.write_text(
+        '---\nid: itb\ntitle: "ITB"\nname: ITB mbH\nlanguage: en\n---\n# ITB\n\nITB is in Dortmund, Europaplatz 7.\n'
+    )
     doc = _load(p)
     assert (doc.doc_id, doc.title, doc.language, doc.meta["name"]) == ("itb", "ITB", "en", "ITB mbH")
     assert not doc.text.startswith("---")

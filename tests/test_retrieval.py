@@ -33,7 +33,9 @@ def test_passages_come_ranked_with_scores_and_sources(assistant) -> None:
 
 
 def test_one_document_cannot_fill_every_slot(settings: Settings, corpus: Path) -> None:
-    long = "\n\n".join(f"## Part {i}\nIMTS detail {i}: the fair in Chicago has many halls and visitors." for i in range(10))
+    long = "\n\n".join(
+        f"## Part {i}\nIMTS detail {i}: the fair in Chicago has many halls and visitors." for i in range(10)
+    )
     (corpus / "imts-long.en.md").write_text(f"---\nid: imts-long\n---\n# IMTS long\n\n{long}\n")
     a = build_assistant(settings.with_overrides(max_per_document=2), embedder=FakeEmbedder())
     a.ingest([corpus], progress=False)

@@ -13,8 +13,17 @@ from assistant.types import Chunk
 
 def _chunk(i: int, lang: str = "en", doc: str = "d") -> Chunk:
     return Chunk(
-        id=f"c{i}", text=f"passage {i}", doc_id=doc, document=f"{doc}.md", title="T", section="S",
-        organisation="O", language=lang, source_path=f"/x/{doc}.md", file_hash="h", index=i,
+        id=f"c{i}",
+        text=f"passage {i}",
+        doc_id=doc,
+        document=f"{doc}.md",
+        title="T",
+        section="S",
+        organisation="O",
+        language=lang,
+        source_path=f"/x/{doc}.md",
+        file_hash="h",
+        index=i,
     )
 
 

@@ -100,7 +100,8 @@ def run_retrieval_eval(items: Sequence[Item], search: SearchFn, progress: bool =
 
 
 def format_table(table: dict[str, dict[str, Any]]) -> str:
-    lines = [f"{'cell':<9}{'n':>4}{'hit@1':>8}{'hit@5':>8}{'MRR':>8}   {'hit@5 95% CI':<15}{'mixed hit@5':>12}{'mixed MRR':>10}"]
+    header = f"{'cell':<9}{'n':>4}{'hit@1':>8}{'hit@5':>8}{'MRR':>8}   {'hit@5 95% CI':<15}"
+    lines = [header + f"{'mixed hit@5':>12}{'mixed MRR':>10}"]
     for name, row in table.items():
         lo, hi = row["hit@5_ci95"]
         lines.append(
@@ -110,7 +111,9 @@ def format_table(table: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def write_report(path: Path, table: dict[str, dict[str, Any]], results: Sequence[ItemResult], meta: dict[str, Any]) -> None:
+def write_report(
+    path: Path, table: dict[str, dict[str, Any]], results: Sequence[ItemResult], meta: dict[str, Any]
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     report = {"meta": meta, "summary": table, "items": [asdict(r) for r in results]}
     path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -1,0 +1,51 @@
+# One task runner. `make start` sets everything up and starts the product; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: start setup models ingest chat test test-fast lint eval-retrieval bench clean
+
+start: setup models ingest  ## set up, fetch models, index knowledge/, start the product
+	$(BIN)/assistant chat
+
+setup: $(STAMP)  ## create .venv and install the pinned stack (CPU torch, no CUDA download)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	# torch first and pinned: pip then takes the CPU wheel instead of a CUDA build.
+	$(BIN)/pip install -q -c constraints.txt torch==2.13.0
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev,llm]'
+	touch $(STAMP)
+
+models: setup  ## put the default models into ./models (idempotent, SHA-256 verified)
+	$(BIN)/assistant models fetch
+
+ingest: setup  ## index knowledge/ (no-op when nothing changed)
+	$(BIN)/assistant ingest
+
+chat: setup
+	$(BIN)/assistant chat
+
+test: setup models lint  ## the whole suite: fast tests with fakes, then real models, a real Chroma server
+	$(BIN)/python -m pytest
+
+test-fast: setup  ## only the fast tests (fakes, no models)
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: setup
+	$(BIN)/ruff check assistant evals tests
+	$(BIN)/ruff format --check assistant evals tests
+	$(BIN)/mypy assistant
+
+eval-retrieval: setup models  ## retrieval hit@k/MRR per language cell, report in evals/reports/
+	$(BIN)/python -m evals.retrieval
+
+bench: setup models  ## ingestion and retrieval latency benchmark
+	$(BIN)/python -m evals.bench_retrieval
+
+clean:
+	rm -rf data evals/reports test-artifacts

@@ -1,0 +1,66 @@
+"""The golden set is data others rely on: its shape and its expectations are checked against knowledge/."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from assistant.evaluation.dataset import DatasetError, load_dataset
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "evals" / "datasets" / "golden.jsonl"
+
+
+def _knowledge() -> dict[tuple[str, str], str]:
+    docs = {}
+    for path in (ROOT / "knowledge").rglob("*.md"):
+        text = path.read_text(encoding="utf-8")
+        match = re.match(r"---\n(.*?)\n---\n", text, re.S)
+        lang = re.search(r"\.(de|en)$", path.stem)
+        assert lang, f"{path} needs a .de or .en suffix"
+        docs[(re.sub(r"\.(de|en)$", "", path.stem), lang.group(1))] = (text[match.end() :] if match else text).lower()
+    return docs
+
+
+def test_golden_set_has_the_promised_shape() -> None:
+    items = load_dataset(GOLDEN)
+    kinds = Counter(i.kind for i in items)
+    answerable = [i for i in items if i.kind == "answerable"]
+    assert len(items) >= 120 and len(answerable) >= 60
+    assert kinds["unanswerable"] >= 20 and kinds["followup"] >= 15 and kinds["adversarial"] >= 15
+    by_lang = Counter(i.language for i in answerable)
+    assert by_lang["de"] == by_lang["en"]
+    cells = Counter(i.cell for i in answerable)
+    assert all(cells[c] >= 15 for c in ("de→de", "de→en", "en→de", "en→en")), cells
+    covered = {d for i in answerable for d in i.documents}
+    assert {stem for stem, _ in _knowledge()} <= covered, "every document needs questions"
+    assert sum("paraphrase" in i.tags for i in answerable) >= 10
+
+
+def test_every_expected_fact_stands_in_a_listed_document() -> None:
+    docs = _knowledge()
+    problems = []
+    for item in load_dataset(GOLDEN):
+        if not item.answerable:
+            continue
+        texts = [docs.get((d, item.doc_language or ""), "") for d in item.documents]
+        assert any(texts), f"{item.id}: no listed document exists in {item.doc_language}"
+        for fact in item.expected_facts:
+            if not any(form.lower() in text for form in fact for text in texts):
+                problems.append(f"{item.id}: none of {list(fact)} in {list(item.documents)} ({item.doc_language})")
+    assert not problems, "\n".join(problems)
+
+
+def test_a_broken_line_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "mine.jsonl"
+    good = json.dumps({"id": "a", "question": "Wer?", "language": "de", "kind": "unanswerable"})
+    bad.write_text(good + "\n" + json.dumps({"id": "b", "question": "Who?", "language": "en", "kind": "answerable"}))
+    with pytest.raises(DatasetError, match=r"mine\.jsonl:2: an answerable item needs documents"):
+        load_dataset(bad)
+    bad.write_text(good + "\n" + good)
+    with pytest.raises(DatasetError, match="duplicate id"):
+        load_dataset(bad)
