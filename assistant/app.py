@@ -1,18 +1,20 @@
-"""The composition root: the only place that builds the embedder, the store and (later) the chat model."""
+"""The composition root: the only place that builds the embedder, the store and the chat model."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .answering import Answerer
+from .chat_models import ChatModel, make_chat_model
 from .embedders import Embedder, LazyEmbedder
 from .env import set_offline_env
 from .ingest import Ingestor, IngestReport
 from .retrieval import HybridRetriever
 from .settings import Settings
 from .store import VectorStore, make_store
-from .types import Passage
+from .types import Answer, AnswerEvent, Passage, Turn
 
 
 @dataclass
@@ -21,6 +23,7 @@ class Assistant:
     store: VectorStore
     embedder: Embedder
     retriever: HybridRetriever
+    answerer: Answerer
 
     def ingest(self, paths: Sequence[Path] | None = None, progress: bool = True) -> IngestReport:
         ingestor = Ingestor(self.store, self.embedder, self.settings, progress=progress)
@@ -29,12 +32,29 @@ class Assistant:
     def search(self, question: str, k: int | None = None, language: str | None = None) -> list[Passage]:
         return self.retriever.search(question, k=k, language=language)
 
+    def ask(self, question: str, history: Sequence[Turn] = (), language: str | None = None) -> Answer:
+        return self.answerer.ask(question, history, language)
+
+    def ask_stream(
+        self, question: str, history: Sequence[Turn] = (), language: str | None = None
+    ) -> Iterator[AnswerEvent]:
+        return self.answerer.stream(question, history, language)
+
+
+_UNSET = object()
+
 
 def build_assistant(
-    settings: Settings, embedder: Embedder | None = None, store: VectorStore | None = None
+    settings: Settings,
+    embedder: Embedder | None = None,
+    store: VectorStore | None = None,
+    chat: ChatModel | object | None = _UNSET,
 ) -> Assistant:
-    """Build everything from settings; tests may hand in a ready embedder or store."""
+    """Build everything from settings; tests may hand in a ready embedder, store or chat model."""
     set_offline_env()
     embedder = embedder or LazyEmbedder(settings)
     store = store or make_store(settings)
-    return Assistant(settings, store, embedder, HybridRetriever(store, embedder, settings))
+    retriever = HybridRetriever(store, embedder, settings)
+    chat_model = make_chat_model(settings) if chat is _UNSET else chat
+    answerer = Answerer(retriever, chat_model, settings)  # type: ignore[arg-type]
+    return Assistant(settings, store, embedder, retriever, answerer)

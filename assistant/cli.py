@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TextIO
 from .env import set_offline_env
 from .errors import AssistantError
 from .settings import CONFIG_ENV, Settings
+from .types import Answer, ReplaceEvent, TokenEvent, Turn
 
 if TYPE_CHECKING:
     from .app import Assistant
@@ -43,7 +44,17 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("-k", type=int, help="Number of passages.")
     search.add_argument("--doc-language", choices=["de", "en"], help="Search only documents in this language.")
 
-    sub.add_parser("chat", help="Interactive prompt.")
+    ask = sub.add_parser("ask", help="Answer a question from the knowledge base, with sources.")
+    ask.add_argument("question", nargs="?")
+    ask_mode = ask.add_mutually_exclusive_group()
+    ask_mode.add_argument("--json", action="store_true", help="Print one JSON object.")
+    ask_mode.add_argument(
+        "--jsonl", action="store_true", help='Read {"question": ..., "history": [...]} lines from stdin.'
+    )
+    ask.add_argument("--language", choices=["de", "en"], help="Force the answer language.")
+
+    chat = sub.add_parser("chat", help="Interactive conversation with history.")
+    chat.add_argument("--language", choices=["de", "en"], help="Force the answer language.")
     return parser
 
 
@@ -88,8 +99,20 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         else:
             _print_passages(passages, sys.stdout)
         return 0
+    if args.command == "ask":
+        if args.jsonl:
+            return _ask_jsonl(assistant, args.language, sys.stdin, sys.stdout)
+        if not args.question:
+            print("error: give a question, or use --jsonl", file=sys.stderr)
+            return 2
+        if args.json:
+            answer = assistant.ask(args.question, language=args.language)
+            print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+            return 0
+        _print_streamed(assistant, args.question, [], args.language, sys.stdout)
+        return 0
     if args.command == "chat":
-        return _interactive(assistant)
+        return _interactive(assistant, args.language)
     raise AssertionError(args.command)
 
 
@@ -143,20 +166,75 @@ def _print_passages(passages: Sequence[Passage], out: TextIO) -> None:
         out.write(textwrap.indent(textwrap.fill(c.text, width=100), "   ") + "\n\n")
 
 
-def _interactive(assistant: Assistant) -> int:
-    print("Ask a question (German or English); an empty line or Ctrl-D ends.")
+def _print_streamed(
+    assistant: Assistant, question: str, history: list[Turn], language: str | None, out: TextIO
+) -> Answer:
+    """Tokens as they come; a replaced draft is withdrawn visibly; sources at the end."""
+    answer: Answer | None = None
+    for event in assistant.ask_stream(question, history, language):
+        if isinstance(event, TokenEvent):
+            out.write(event.text)
+        elif isinstance(event, ReplaceEvent):
+            out.write(f"\n[checked answer replaces the draft: {event.reason}]\n{event.text}")
+        else:
+            answer = event.answer
+        out.flush()
+    assert answer is not None
+    out.write("\n")
+    for source in answer.sources:
+        where = f" — {source.url}" if source.url else ""
+        out.write(f"  [{source.n}] {source.title} ({source.organisation}), {source.document}{where}\n")
+    out.write(f"  route: {answer.route} · {answer.timings['total_ms']:.0f} ms\n")
+    return answer
+
+
+def _parse_history(raw: object) -> list[Turn]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(
+        isinstance(t, dict) and t.get("role") in ("user", "assistant") and isinstance(t.get("content"), str)
+        for t in raw
+    ):
+        raise ValueError('history must be a list of {"role": "user"|"assistant", "content": "..."}')
+    return [Turn(t["role"], t["content"]) for t in raw]
+
+
+def _ask_jsonl(assistant: Assistant, language: str | None, inp: TextIO, out: TextIO) -> int:
+    failures = 0
+    for line_no, line in enumerate(inp, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict) or not isinstance(item.get("question"), str):
+                raise ValueError('expected an object with a "question" string')
+            history = _parse_history(item.get("history"))
+            answer = assistant.ask(item["question"], history, item.get("language", language))
+            out.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")
+        except (ValueError, AssistantError) as exc:
+            failures += 1
+            out.write(json.dumps({"error": str(exc), "line": line_no}, ensure_ascii=False) + "\n")
+        out.flush()
+    return 1 if failures else 0
+
+
+def _interactive(assistant: Assistant, language: str | None) -> int:
+    print("Ask a question in German or English; an empty line or Ctrl-D ends. / Fragen Sie auf Deutsch oder Englisch.")
+    history: list[Turn] = []
     while True:
         try:
-            question = input("? ").strip()
+            question = input("\n? ").strip()
         except EOFError:
             print()
             return 0
         if not question:
             return 0
         try:
-            _print_passages(assistant.search(question), sys.stdout)
+            answer = _print_streamed(assistant, question, history, language, sys.stdout)
         except AssistantError as exc:
             print(exc)
+            continue
+        history = [*history, Turn("user", question), Turn("assistant", answer.answer)][-6:]
 
 
 if __name__ == "__main__":

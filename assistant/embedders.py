@@ -52,14 +52,16 @@ class FakeEmbedder:
 class SentenceTransformerEmbedder:
     """A local sentence-transformers model; uses the model's own query/document prompts when it has them."""
 
-    def __init__(self, path: Path, threads: int, batch_size: int = 16) -> None:
+    def __init__(self, path: Path, threads: int, batch_size: int = 16, dtype: str = "float32") -> None:
         import torch
         from sentence_transformers import SentenceTransformer
 
         torch.set_num_threads(threads)
-        self.key = path.name
+        self.key = _key(path.name, dtype)
         self.batch_size = batch_size
-        self._model: Any = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        self._model: Any = SentenceTransformer(
+            str(path), device="cpu", local_files_only=True, model_kwargs={"torch_dtype": getattr(torch, dtype)}
+        )
 
     def embed_documents(self, texts: Sequence[str], titles: Sequence[str] | None = None) -> list[Vector]:
         template = (self._model.prompts or {}).get("document", "")
@@ -96,7 +98,9 @@ def make_embedder(settings: Settings) -> Embedder:
         return FakeEmbedder()
     path = resolve_model_path(settings.embedder, settings.models_dir)
     try:
-        return SentenceTransformerEmbedder(path, settings.torch_threads, settings.embed_batch_size)
+        return SentenceTransformerEmbedder(
+            path, settings.torch_threads, settings.embed_batch_size, settings.embed_dtype
+        )
     except ImportError as exc:  # pragma: no cover - only without the optional stack
         raise ConfigError(f"sentence-transformers is missing ({exc}) — run `make setup`.") from exc
 
@@ -122,7 +126,11 @@ class LazyEmbedder:
         return self.inner.embed_query(text)
 
 
+def _key(name: str, dtype: str) -> str:
+    return name if dtype == "float32" else f"{name}@{dtype}"
+
+
 def _model_key(settings: Settings) -> str:
     if settings.embedder == "fake":
         return FakeEmbedder().key
-    return Path(settings.embedder.replace("/", "--")).name
+    return _key(Path(settings.embedder.replace("/", "--")).name, settings.embed_dtype)

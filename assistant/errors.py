@@ -40,3 +40,9 @@ class QuestionRejected(AssistantError):
     """The question cannot be taken (empty, too long)."""
 
     exit_code = 6
+
+
+class ChatBackendError(AssistantError):
+    """The chat model backend is down, too slow, or answered nothing usable."""
+
+    exit_code = 7

@@ -106,3 +106,86 @@ class Passage:
             "dense_score": None if self.dense_score is None else round(self.dense_score, 4),
             "lexical_score": None if self.lexical_score is None else round(self.lexical_score, 4),
         }
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: str  # "user" | "assistant"
+    content: str
+
+
+@dataclass(frozen=True)
+class Source:
+    n: int
+    title: str
+    document: str
+    organisation: str
+    url: str
+    snippet: str
+    language: str
+    text: str = field(default="", repr=False)  # the whole passage, for checks; the API shows the snippet
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "title": self.title,
+            "document": self.document,
+            "organisation": self.organisation,
+            "url": self.url,
+            "snippet": self.snippet,
+            "language": self.language,
+        }
+
+
+ROUTES = ("llm", "retried", "extractive", "refusal")
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    standalone_question: str
+    answer: str
+    language: str
+    refused: bool
+    route: str  # one of ROUTES
+    reason: str  # why this route: check problems, backend errors …
+    sources: tuple[Source, ...]
+    timings: dict[str, float | None]
+    prompt_version: str
+    model: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "answer": self.answer,
+            "language": self.language,
+            "refused": self.refused,
+            "route": self.route,
+            "reason": self.reason,
+            "sources": [s.to_json() for s in self.sources],
+            "timings": self.timings,
+            "question": self.question,
+            "standalone_question": self.standalone_question,
+            "prompt_version": self.prompt_version,
+            "model": self.model,
+        }
+
+
+@dataclass(frozen=True)
+class TokenEvent:
+    text: str
+
+
+@dataclass(frozen=True)
+class ReplaceEvent:
+    """What was streamed so far is withdrawn and replaced by ``text`` (a failed check, a dead backend)."""
+
+    text: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class DoneEvent:
+    answer: Answer
+
+
+AnswerEvent = TokenEvent | ReplaceEvent | DoneEvent

@@ -5,17 +5,19 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
+from assistant.embedders import Embedder
 from assistant.env import set_offline_env
 
 set_offline_env()
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
+MODELS = ROOT / "models"
 
 GRIP_DE = """---
 id: grip
@@ -120,3 +122,50 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     proc.terminate()
     proc.wait(timeout=20)
     log.close()
+
+
+class CachingEmbedder:
+    """The real embedder, remembering passages, so a second store is filled without embedding twice."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner, self.key, self.cache = inner, inner.key, {}
+
+    def embed_documents(self, texts: Sequence[str], titles: Sequence[str] | None = None) -> list[list[float]]:
+        titles = list(titles) if titles is not None else [""] * len(texts)
+        todo = [(t, ti) for t, ti in zip(texts, titles, strict=True) if (t, ti) not in self.cache]
+        if todo:
+            vectors = self.inner.embed_documents([t for t, _ in todo], [ti for _, ti in todo])
+            self.cache.update(dict(zip(todo, vectors, strict=True)))
+        return [self.cache[(t, ti)] for t, ti in zip(texts, titles, strict=True)]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+
+def _require_models() -> None:
+    from assistant.fetch import DEFAULT_MODELS, is_present
+
+    missing = [s.key for s in DEFAULT_MODELS if not is_present(s, MODELS)]
+    assert not missing, f"models missing: {missing} — run `make models` (the test command does)"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> CachingEmbedder:
+    from assistant.embedders import make_embedder
+    from assistant.settings import Settings
+
+    _require_models()
+    return CachingEmbedder(make_embedder(Settings(models_dir=MODELS)))
+
+
+@pytest.fixture(scope="session")
+def real(tmp_path_factory: pytest.TempPathFactory, embedder: CachingEmbedder):
+    """The real knowledge base, indexed once per session with the real embedder; the local chat model."""
+    from assistant.app import build_assistant
+    from assistant.settings import Settings
+
+    settings = Settings(models_dir=MODELS, knowledge_dir=ROOT / "knowledge", index_dir=tmp_path_factory.mktemp("idx"))
+    assistant = build_assistant(settings, embedder=embedder)
+    report = assistant.ingest(progress=False)
+    assert report.skipped == [] and len(report.added) == len(list((ROOT / "knowledge").rglob("*.md")))
+    return assistant

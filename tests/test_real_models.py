@@ -5,59 +5,19 @@ The models come from `make models` (the README's test command runs it first).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from assistant.app import Assistant, build_assistant
-from assistant.embedders import Embedder, make_embedder
 from assistant.evaluation.dataset import load_dataset
 from assistant.evaluation.retrieval import format_table, run_retrieval_eval, summarise
-from assistant.fetch import DEFAULT_MODELS, fetch_models, is_present
-from assistant.settings import Settings
+from assistant.fetch import fetch_models
+
+from .conftest import MODELS, CachingEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
-MODELS = ROOT / "models"
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module", autouse=True)
-def models_present() -> None:
-    missing = [s.key for s in DEFAULT_MODELS if not is_present(s, MODELS)]
-    assert not missing, f"models missing: {missing} — run `make models` (the test command does)"
-
-
-class CachingEmbedder:
-    """The real embedder, remembering passages, so a second store is filled without embedding twice."""
-
-    def __init__(self, inner: Embedder) -> None:
-        self.inner, self.key, self.cache = inner, inner.key, {}
-
-    def embed_documents(self, texts: Sequence[str], titles: Sequence[str] | None = None) -> list[list[float]]:
-        titles = list(titles) if titles is not None else [""] * len(texts)
-        todo = [(t, ti) for t, ti in zip(texts, titles, strict=True) if (t, ti) not in self.cache]
-        if todo:
-            vectors = self.inner.embed_documents([t for t, _ in todo], [ti for _, ti in todo])
-            self.cache.update(dict(zip(todo, vectors, strict=True)))
-        return [self.cache[(t, ti)] for t, ti in zip(texts, titles, strict=True)]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.inner.embed_query(text)
-
-
-@pytest.fixture(scope="module")
-def embedder() -> CachingEmbedder:
-    return CachingEmbedder(make_embedder(Settings(models_dir=MODELS)))
-
-
-@pytest.fixture(scope="module")
-def real(tmp_path_factory: pytest.TempPathFactory, embedder: CachingEmbedder) -> Assistant:
-    settings = Settings(models_dir=MODELS, knowledge_dir=ROOT / "knowledge", index_dir=tmp_path_factory.mktemp("idx"))
-    assistant = build_assistant(settings, embedder=embedder)
-    report = assistant.ingest(progress=False)
-    assert report.skipped == [] and len(report.added) == len(list((ROOT / "knowledge").rglob("*.md")))
-    return assistant
 
 
 def test_models_fetch_is_idempotent_and_verified() -> None:

@@ -1,0 +1,284 @@
+"""The answer pipeline, in explicit steps: understand → retrieve → build messages → generate → check → cite.
+
+Every answer says which route it took: ``llm`` (generated and checked), ``retried`` (the first draft failed
+its check, the stricter second one passed), ``extractive`` (quoted from the passages: no model, a dead
+backend, or two failed drafts) or ``refusal`` (the passages do not hold the answer).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from . import prompts
+from .chat_models import ChatBackendError, ChatModel, Message
+from .errors import QuestionRejected
+from .extractive import extractive_answer
+from .grounding import check_answer, cited_indices
+from .lang import detect_language
+from .lexical import tokenize
+from .retrieval import HybridRetriever
+from .safety import looks_like_injection
+from .settings import Settings
+from .types import (
+    Answer,
+    AnswerEvent,
+    DoneEvent,
+    Passage,
+    ReplaceEvent,
+    Source,
+    TokenEvent,
+    Turn,
+)
+
+_FOLLOW_UP_WORDS = {
+    "en": set("it its they them their there that this he she him her his those these one ones such".split()),
+    "de": set(
+        "es sie ihr ihre ihren ihrem dort da das dies diese dieser dieses er ihn ihm sein seine deren dessen".split()
+    ),
+}
+_FOLLOW_UP_OPENERS = re.compile(r"^\s*(and|also|what about|how about|und|auch|was ist mit|wie steht es mit)\b", re.I)
+
+
+def answer_language(question: str, settings: Settings, requested: str | None) -> str:
+    if requested in ("de", "en"):
+        return requested
+    if settings.answer_language != "auto":
+        return settings.answer_language
+    return detect_language(question)
+
+
+def standalone_question(question: str, history: Sequence[Turn], language: str) -> tuple[str, str | None]:
+    """The question to retrieve with, and the previous user question when this one leans on it.
+
+    A follow-up ("Where is it based?", "Und wer leitet das?") is searched together with the visitor's
+    previous question; the model sees that previous question too.
+    """
+    previous = next((t.content for t in reversed(history) if t.role == "user" and t.content.strip()), None)
+    if previous is None:
+        return question, None
+    words = re.findall(r"[^\W\d_]+", question.lower())
+    leans = (
+        len(words) <= 4
+        or _FOLLOW_UP_OPENERS.search(question) is not None
+        or any(w in _FOLLOW_UP_WORDS[language] or w in _FOLLOW_UP_WORDS["en"] for w in words)
+    )
+    if not leans:
+        return question, None
+    return f"{previous} {question}", previous
+
+
+def build_messages(
+    language: str, passages: Sequence[Passage], question: str, previous: str | None, settings: Settings
+) -> list[Message]:
+    refusal = prompts.text("refusal", language)
+    system = prompts.render("system", language, words=settings.answer_words, refusal=refusal)
+    user = prompts.render(
+        "user",
+        language,
+        passages=[
+            {"title": p.chunk.title, "organisation": p.chunk.organisation, "text": p.chunk.text} for p in passages
+        ],
+        question=question,
+        previous=previous or "",
+    )
+    return [Message("system", system), Message("user", user)]
+
+
+_REFUSAL_CORE = {"en": "not in my materials", "de": "nicht in meinen unterlagen"}
+
+
+def is_refusal(text: str, language: str) -> bool:
+    """The model gave the refusal sentence (in either language), perhaps reworded around its core."""
+    folded = re.sub(r"\W+", " ", text.lower()).strip()
+    longest = max(len(prompts.text("refusal", lang)) for lang in _REFUSAL_CORE)
+    return len(folded) <= longest + 80 and any(core in folded for core in _REFUSAL_CORE.values())
+
+
+def _sources(passages: Sequence[Passage], numbers: Sequence[int]) -> tuple[Source, ...]:
+    out = []
+    for n in numbers:
+        c = passages[n - 1].chunk
+        snippet = c.text if len(c.text) <= 280 else c.text[:277].rsplit(" ", 1)[0] + " …"
+        out.append(Source(n, c.title, c.document, c.organisation, c.url, snippet, c.language, c.text))
+    return tuple(out)
+
+
+@dataclass
+class _Draft:
+    text: str
+    problems: tuple[str, ...]
+
+
+class Answerer:
+    def __init__(self, retriever: HybridRetriever, chat: ChatModel | None, settings: Settings) -> None:
+        self.retriever = retriever
+        self.chat = chat
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._waiting = 0
+        self._waiting_lock = threading.Lock()
+
+    @property
+    def queue_depth(self) -> int:
+        """Questions waiting for the one generation slot of this process."""
+        return self._waiting
+
+    @property
+    def model_name(self) -> str:
+        return self.chat.name if self.chat is not None else "none"
+
+    def ask(self, question: str, history: Sequence[Turn] = (), language: str | None = None) -> Answer:
+        for event in self.stream(question, history, language):
+            if isinstance(event, DoneEvent):
+                return event.answer
+        raise AssertionError("the answer stream ended without an answer")
+
+    def stream(self, question: str, history: Sequence[Turn] = (), language: str | None = None) -> Iterator[AnswerEvent]:
+        started = time.perf_counter()
+        question = " ".join(question.split())
+        lang = answer_language(question, self.settings, language)
+        if not question:
+            raise QuestionRejected("Bitte stellen Sie eine Frage." if lang == "de" else "Please type a question.")
+        if len(question) > self.settings.max_question_chars:
+            raise QuestionRejected(
+                f"Die Frage ist zu lang (höchstens {self.settings.max_question_chars} Zeichen). "
+                "Bitte fassen Sie sie kürzer."
+                if lang == "de"
+                else f"That question is too long (at most {self.settings.max_question_chars} characters). "
+                "Please ask it more briefly."
+            )
+        query, previous = standalone_question(question, history, lang)
+        passages = self.retriever.search(query, k=self.settings.context_passages)
+        timings: dict[str, float | None] = {"retrieve_ms": _ms(started), "first_token_ms": None, "total_ms": None}
+
+        def finish(text: str, route: str, reason: str, numbers: Sequence[int]) -> DoneEvent:
+            timings["total_ms"] = _ms(started)
+            return DoneEvent(
+                Answer(
+                    question=question,
+                    standalone_question=query,
+                    answer=text,
+                    language=lang,
+                    refused=route == "refusal",
+                    route=route,
+                    reason=reason,
+                    sources=_sources(passages, numbers),
+                    timings=dict(timings),
+                    prompt_version=prompts.prompt_version(),
+                    model=self.model_name,
+                )
+            )
+
+        if self.chat is None:
+            text, numbers = extractive_answer(question, passages, lang, prompts.text("extractive_intro", lang))
+            timings["first_token_ms"] = _ms(started)
+            yield TokenEvent(text)
+            yield finish(text, "extractive", "no chat model configured", numbers)
+            return
+
+        context = [p for p in passages if not looks_like_injection(p.chunk.text)]
+        if len(context) < len(passages):
+            passages = context  # the citation numbers follow what the model was given
+        messages = build_messages(lang, passages, question, previous, self.settings)
+        streamed: list[str] = []
+        try:
+            with self._slot():
+                for piece in self.chat.stream(messages, self.settings.llm_max_tokens, self.settings.llm_temperature):
+                    if timings["first_token_ms"] is None:
+                        timings["first_token_ms"] = _ms(started)
+                    streamed.append(piece)
+                    yield TokenEvent(piece)
+                first = self._judge("".join(streamed), passages, lang)
+                retry = None
+                if first.problems and not is_refusal(first.text, lang):
+                    retry = self._retry(messages, first, lang, passages)
+        except ChatBackendError as exc:
+            note = prompts.text("backend_down_note", lang)
+            text, numbers = extractive_answer(question, passages, lang, prompts.text("extractive_intro", lang))
+            text = f"{text} {note}"
+            if timings["first_token_ms"] is None:
+                timings["first_token_ms"] = _ms(started)
+            yield ReplaceEvent(text, f"chat backend failed: {exc}") if streamed else TokenEvent(text)
+            yield finish(text, "extractive", f"chat backend failed: {exc}", numbers)
+            return
+
+        refusal = prompts.text("refusal", lang)
+        if is_refusal(first.text, lang):
+            if first.text.strip() != refusal:
+                yield ReplaceEvent(refusal, "refusal sentence normalised")
+            yield finish(refusal, "refusal", "the passages do not answer the question", ())
+            return
+        if not first.problems:
+            yield finish(first.text, "llm", "check passed", self._cited(first.text, passages))
+            return
+        reason = "first draft failed the check: " + "; ".join(first.problems)
+        assert retry is not None
+        if is_refusal(retry.text, lang):
+            yield ReplaceEvent(refusal, reason)
+            yield finish(refusal, "refusal", reason + "; the second draft refused", ())
+        elif not retry.problems:
+            yield ReplaceEvent(retry.text, reason)
+            yield finish(retry.text, "retried", reason, self._cited(retry.text, passages))
+        else:
+            text, numbers = extractive_answer(question, passages, lang, prompts.text("extractive_intro", lang))
+            reason += "; second draft failed too: " + "; ".join(retry.problems)
+            yield ReplaceEvent(text, reason)
+            yield finish(text, "extractive", reason, numbers)
+
+    # -- steps -----------------------------------------------------------------------------------------
+    def _judge(self, text: str, passages: Sequence[Passage], language: str) -> _Draft:
+        text = text.strip()
+        if not text:
+            return _Draft(text, ("empty answer",))
+        if is_refusal(text, language):
+            return _Draft(text, ())
+        evidence = [f"{p.chunk.title}\n{p.chunk.organisation}\n{p.chunk.text}" for p in passages]
+        result = check_answer(text, evidence, language, detect_language, n_sources=len(passages))
+        return _Draft(text, tuple(result.problems))
+
+    def _retry(self, messages: list[Message], first: _Draft, language: str, passages: Sequence[Passage]) -> _Draft:
+        stricter = prompts.render(
+            "stricter", language, problems="; ".join(first.problems), refusal=prompts.text("refusal", language)
+        )
+        retry_messages = [*messages, Message("assistant", first.text), Message("user", stricter)]
+        text = "".join(self.chat.stream(retry_messages, self.settings.llm_max_tokens, 0.0)) if self.chat else ""
+        return self._judge(text, passages, language)
+
+    @staticmethod
+    def _cited(text: str, passages: Sequence[Passage]) -> list[int]:
+        """The passages the answer cites; without markers, those that share the most words with it."""
+        numbers = [n for n in cited_indices(text) if 1 <= n <= len(passages)]
+        if numbers:
+            return numbers
+        words = set(tokenize(text))
+        overlap = [len(words & set(tokenize(p.chunk.text))) for p in passages]
+        best = max(overlap, default=0)
+        return [i + 1 for i, o in enumerate(overlap) if best and o >= 0.6 * best]
+
+    def _slot(self) -> _Slot:
+        return _Slot(self)
+
+
+class _Slot:
+    """One generation at a time per process; the others wait here (the queue a UI can show)."""
+
+    def __init__(self, owner: Answerer) -> None:
+        self.owner = owner
+
+    def __enter__(self) -> None:
+        with self.owner._waiting_lock:
+            self.owner._waiting += 1
+        self.owner._lock.acquire()
+        with self.owner._waiting_lock:
+            self.owner._waiting -= 1
+
+    def __exit__(self, *exc: object) -> None:
+        self.owner._lock.release()
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)

@@ -1,0 +1,349 @@
+"""The ChatModel seam: a fake, real HTTP stand-ins for OpenAI-compatible and Ollama servers, the real GGUF."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.chat_models import FakeChatModel, Message, make_chat_model
+from assistant.errors import AssistantError, ChatBackendError, ModelNotAvailable
+from assistant.settings import Settings
+from tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+REPLY_TOKENS = ["Die", " Halle", " 4", " ist", " links", "."]
+MESSAGES = [
+    Message("system", "Answer only from the passages."),
+    Message("user", "Wo ist Halle 4?"),
+    Message("assistant", "Bitte?"),
+    Message("user", "Halle 4, bitte."),
+]
+
+
+class StandIn(ThreadingHTTPServer):
+    """A loopback server playing an LLM backend; ``mode`` picks its behaviour, ``requests`` records calls."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.mode = "normal"
+        self.slow_s = 3.0
+        self.requests: list[dict[str, Any]] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def handle_error(self, request: Any, client_address: Any) -> None:  # a client that gave up: not our concern
+        pass
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: StandIn
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.requests.append(
+            {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
+        )
+        mode = self.server.mode
+        if mode == "slow":
+            time.sleep(self.server.slow_s)
+        if mode == "error500":
+            return self._send(500, "application/json", b'{"error": {"message": "model crashed"}}')
+        if mode == "garbage":
+            return self._send(200, "text/event-stream", b"data: <html>Bad Gateway</html>\n\n")
+        tokens = [] if mode == "empty" else REPLY_TOKENS
+        if self.path == "/v1/chat/completions":
+            return self._openai(body, tokens)
+        if self.path == "/api/chat":
+            return self._ollama(body, tokens)
+        return self._send(404, "text/plain", b"not found")
+
+    def _send(self, status: int, content_type: str, data: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _openai(self, body: dict[str, Any], tokens: list[str]) -> None:
+        base = {"id": "c1", "created": 0, "model": body["model"]}
+        if not body.get("stream"):
+            message = {"role": "assistant", "content": "".join(tokens)}
+            reply = {**base, "object": "chat.completion", "choices": [{"index": 0, "message": message}]}
+            return self._send(200, "application/json", json.dumps(reply).encode())
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        deltas = [{"role": "assistant", "content": t} for t in tokens] + [{}]
+        for i, delta in enumerate(deltas):
+            finish = "stop" if i == len(deltas) - 1 else None
+            choice = {"index": 0, "delta": delta, "finish_reason": finish}
+            chunk = {**base, "object": "chat.completion.chunk", "choices": [choice]}
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.flush()
+            if self.server.mode == "trickle":
+                time.sleep(0.4)
+        self.wfile.write(b"data: [DONE]\n\n")
+
+    def _ollama(self, body: dict[str, Any], tokens: list[str]) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-ndjson")
+        self.end_headers()
+        for token in tokens:
+            line = {"model": body["model"], "message": {"role": "assistant", "content": token}, "done": False}
+            self.wfile.write(json.dumps(line).encode() + b"\n")
+            self.wfile.flush()
+        done = {"model": body["model"], "message": {"role": "assistant", "content": ""}, "done": True}
+        self.wfile.write(json.dumps({**done, "done_reason": "stop", "eval_count": len(tokens)}).encode() + b"\n")
+
+
+@pytest.fixture
+def stand_in() -> Iterator[StandIn]:
+    server = StandIn()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def chat_settings(tmp_path: Path, **fields: Any) -> Settings:
+    return Settings(embedder="fake", models_dir=tmp_path / "models", _env_file=None, **fields)
+
+
+def openai_model(tmp_path: Path, url: str, **fields: Any):
+    return make_chat_model(chat_settings(tmp_path, llm_backend="openai", llm_base_url=f"{url}/v1", **fields))
+
+
+def ollama_model(tmp_path: Path, url: str, **fields: Any):
+    return make_chat_model(chat_settings(tmp_path, llm_backend="ollama", llm_base_url=url, **fields))
+
+
+def collect(model: Any, messages: list[Message] = MESSAGES, **kwargs: Any) -> list[str]:
+    return list(model.stream(messages, max_tokens=kwargs.pop("max_tokens", 32), temperature=0.0, **kwargs))
+
+
+# --- the fake -----------------------------------------------------------------------------------------------
+
+
+def test_fake_streams_words_records_calls_and_repeats_its_last_reply() -> None:
+    model = FakeChatModel(["Halle 4 liegt links.", lambda msgs: f"Echo: {msgs[-1].content}"])
+    assert collect(model) == ["Halle", " 4", " liegt", " links."]
+    assert "".join(collect(model, [Message("user", "Wo?")])) == "Echo: Wo?"
+    assert "".join(collect(model, [Message("user", "Und?")])) == "Echo: Und?"
+    assert model.calls == [MESSAGES, [Message("user", "Wo?")], [Message("user", "Und?")]]
+
+
+def test_fake_fails_on_request() -> None:
+    with pytest.raises(ChatBackendError):
+        collect(FakeChatModel(["x"], fail=True))
+    with pytest.raises(TimeoutError):
+        collect(FakeChatModel(["x"], fail=TimeoutError("boom")))
+
+
+# --- the factory -------------------------------------------------------------------------------------------
+
+
+def test_factory_chooses_by_name(tmp_path: Path) -> None:
+    from assistant.chat_backends import LlamaCppChatModel, OllamaChatModel, OpenAIChatModel
+
+    assert make_chat_model(chat_settings(tmp_path, llm_backend="none")) is None
+    fake = make_chat_model(chat_settings(tmp_path, llm_backend="fake"))
+    assert isinstance(fake, FakeChatModel) and "".join(collect(fake)).strip()
+    assert isinstance(openai_model(tmp_path, "http://127.0.0.1:9"), OpenAIChatModel)
+    assert isinstance(ollama_model(tmp_path, "http://127.0.0.1:9"), OllamaChatModel)
+    gguf = tmp_path / "models" / "tiny.gguf"
+    gguf.parent.mkdir()
+    gguf.write_bytes(b"GGUF")  # never loaded: loading is lazy
+    model = make_chat_model(chat_settings(tmp_path, llm_backend="llamacpp", llm_model="tiny.gguf"))
+    assert isinstance(model, LlamaCppChatModel) and model.name == "llamacpp:tiny.gguf" and model.queue_depth == 0
+
+
+def test_missing_gguf_says_how_to_fetch_it(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotAvailable, match="assistant models fetch"):
+        make_chat_model(chat_settings(tmp_path, llm_backend="llamacpp", llm_model="nope.gguf"))
+
+
+def test_damaged_gguf_is_a_model_error_not_a_crash(tmp_path: Path) -> None:
+    gguf = tmp_path / "models" / "broken.gguf"
+    gguf.parent.mkdir()
+    gguf.write_bytes(b"not a gguf at all")
+    model = make_chat_model(chat_settings(tmp_path, llm_backend="llamacpp", llm_model=str(gguf)))
+    with pytest.raises(ModelNotAvailable, match="assistant models fetch"):
+        collect(model)
+
+
+def test_openai_without_a_url_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(AssistantError, match="ASSISTANT_LLM_BASE_URL"):
+        make_chat_model(chat_settings(tmp_path, llm_backend="openai"))
+
+
+# --- an OpenAI-compatible server ----------------------------------------------------------------------------
+
+
+def test_openai_streams_tokens_in_order_and_sends_what_we_gave(tmp_path: Path, stand_in: StandIn) -> None:
+    model = openai_model(tmp_path, stand_in.url, openai_api_key="sk-test-123", llm_model="qwen")
+    assert model is not None and model.name == "openai:qwen"
+    pieces = collect(model, max_tokens=12, stop=["\n\n"])
+    assert pieces == REPLY_TOKENS
+    [request] = stand_in.requests
+    assert request["headers"]["authorization"] == "Bearer sk-test-123"
+    body = request["body"]
+    assert body["messages"] == [{"role": m.role, "content": m.content} for m in MESSAGES]
+    assert body["stream"] is True and body["model"] == "qwen" and body["temperature"] == 0.0
+    assert body["stop"] == ["\n\n"]
+    assert body.get("max_tokens", body.get("max_completion_tokens")) == 12
+
+
+def test_openai_without_a_key_sends_a_placeholder(tmp_path: Path, stand_in: StandIn) -> None:
+    collect(openai_model(tmp_path, stand_in.url))
+    assert stand_in.requests[0]["headers"]["authorization"] == "Bearer not-needed"
+
+
+def test_openai_dead_server_fails_fast_naming_the_url(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    start = time.monotonic()
+    with pytest.raises(ChatBackendError, match=f"{url}/v1.*running"):
+        collect(openai_model(tmp_path, url))
+    assert time.monotonic() - start < 5
+
+
+def test_openai_slow_server_times_out(tmp_path: Path, stand_in: StandIn) -> None:
+    stand_in.mode = "slow"
+    start = time.monotonic()
+    with pytest.raises(ChatBackendError, match=r"did not answer within 1 s"):
+        collect(openai_model(tmp_path, stand_in.url, llm_timeout_s=1.0))
+    assert time.monotonic() - start < 2.5
+
+
+@pytest.mark.parametrize(("mode", "message"), [("error500", "HTTP 500"), ("garbage", "not a chat reply")])
+def test_openai_bad_answers_are_backend_errors(tmp_path: Path, stand_in: StandIn, mode: str, message: str) -> None:
+    stand_in.mode = mode
+    with pytest.raises(ChatBackendError, match=message):
+        collect(openai_model(tmp_path, stand_in.url))
+
+
+def test_openai_empty_answer_is_a_backend_error(tmp_path: Path, stand_in: StandIn) -> None:
+    stand_in.mode = "empty"
+    with pytest.raises(ChatBackendError, match="returned no text"):
+        collect(openai_model(tmp_path, stand_in.url))
+
+
+def test_openai_trickling_server_hits_the_total_time_limit(tmp_path: Path, stand_in: StandIn) -> None:
+    stand_in.mode = "trickle"  # every read is quick, the whole answer is not
+    start = time.monotonic()
+    with pytest.raises(ChatBackendError, match="took longer than 1 s"):
+        collect(openai_model(tmp_path, stand_in.url, llm_timeout_s=1.0))
+    assert time.monotonic() - start < 2.5
+
+
+def test_a_server_ignoring_the_token_limit_is_cut_off(tmp_path: Path, stand_in: StandIn) -> None:
+    assert collect(openai_model(tmp_path, stand_in.url), max_tokens=3) == REPLY_TOKENS[:3]
+
+
+def test_a_stream_closed_early_stops_cleanly(tmp_path: Path, stand_in: StandIn) -> None:
+    stream = openai_model(tmp_path, stand_in.url).stream(MESSAGES, max_tokens=8, temperature=0.0)
+    assert next(stream) == "Die"
+    stream.close()  # a visitor who leaves mid-answer: no error, no hang
+
+
+# --- an Ollama server ---------------------------------------------------------------------------------------
+
+
+def test_ollama_streams_tokens_and_sends_options(tmp_path: Path, stand_in: StandIn) -> None:
+    model = ollama_model(tmp_path, stand_in.url, llm_model="qwen2.5:1.5b")
+    assert model is not None and model.name == "ollama:qwen2.5:1.5b"
+    assert collect(model, max_tokens=12, stop=["###"]) == REPLY_TOKENS
+    [request] = stand_in.requests
+    body = request["body"]
+    assert request["path"] == "/api/chat" and body["stream"] is True and body["model"] == "qwen2.5:1.5b"
+    assert [(m["role"], m["content"]) for m in body["messages"]] == [(m.role, m.content) for m in MESSAGES]
+    assert body["options"] == {"num_predict": 12, "temperature": 0.0, "stop": ["###"]}
+
+
+def test_ollama_dead_server_fails_fast_naming_the_url(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    start = time.monotonic()
+    with pytest.raises(ChatBackendError, match=f"{url}.*running"):
+        collect(ollama_model(tmp_path, url))
+    assert time.monotonic() - start < 5
+
+
+@pytest.mark.parametrize(
+    ("mode", "message"),
+    [("slow", "did not answer within 1 s"), ("error500", "HTTP 500"), ("empty", "returned no text")],
+)
+def test_ollama_failures_are_backend_errors(tmp_path: Path, stand_in: StandIn, mode: str, message: str) -> None:
+    stand_in.mode = mode
+    with pytest.raises(ChatBackendError, match=message):
+        collect(ollama_model(tmp_path, stand_in.url, llm_timeout_s=1.0))
+
+
+# --- the real local model -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def local_model() -> Any:
+    settings = Settings(
+        embedder="fake", models_dir=ROOT / "models", llm_backend="llamacpp", llm_threads=2, _env_file=None
+    )
+    return make_chat_model(settings)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("system", "question"),
+    [
+        ("Answer in one word.", "What colour is the sky on a clear day?"),
+        ("Antworte mit einem Wort.", "Welche Farbe hat der Himmel an einem klaren Tag?"),
+    ],
+)
+def test_local_model_streams_a_short_reply(local_model: Any, system: str, question: str) -> None:
+    pieces = collect(local_model, [Message("system", system), Message("user", question)], max_tokens=8)
+    assert len(pieces) >= 1 and "".join(pieces).strip()
+
+
+@pytest.mark.slow
+def test_local_model_serialises_concurrent_requests(local_model: Any) -> None:
+    messages = [Message("system", "Answer in one word."), Message("user", "Name a colour.")]
+    results: dict[str, str] = {}
+    first_token = threading.Event()
+    depths: list[int] = []
+
+    def ask(key: str, hold_s: float) -> None:
+        text = ""
+        for piece in local_model.stream(messages, max_tokens=8, temperature=0.0):
+            first_token.set()
+            text += piece
+            time.sleep(hold_s)  # keep the first generation busy long enough to see the second one wait
+        results[key] = text
+
+    first = threading.Thread(target=ask, args=("first", 0.3))
+    first.start()
+    assert first_token.wait(60)
+    second = threading.Thread(target=ask, args=("second", 0.0))
+    second.start()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not depths:
+        if local_model.queue_depth == 1:
+            depths.append(1)
+        time.sleep(0.01)
+    first.join(60)
+    second.join(60)
+    assert depths == [1], "the second request never waited in the queue"
+    assert local_model.queue_depth == 0
+    assert results["first"].strip() and results["first"] == results["second"]
