@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from . import prompts
 from .chat_models import ChatBackendError, ChatModel, Message
-from .errors import QuestionRejected
+from .errors import ConfigError, ModelNotAvailable, QuestionRejected
 from .extractive import extractive_answer
 from .grounding import check_answer, cited_indices
 from .lang import detect_language
@@ -196,7 +196,7 @@ class Answerer:
                 retry = None
                 if first.problems and not is_refusal(first.text, lang):
                     retry = self._retry(messages, first, lang, passages)
-        except ChatBackendError as exc:
+        except (ChatBackendError, ModelNotAvailable, ConfigError) as exc:
             note = prompts.text("backend_down_note", lang)
             text, numbers = extractive_answer(question, passages, lang, prompts.text("extractive_intro", lang))
             text = f"{text} {note}"

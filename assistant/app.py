@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .answering import Answerer
-from .chat_models import ChatModel, make_chat_model
+from .chat_models import ChatModel, Message, make_chat_model
 from .embedders import Embedder, LazyEmbedder
 from .env import set_offline_env
 from .ingest import Ingestor, IngestReport
@@ -44,6 +44,32 @@ class Assistant:
 _UNSET = object()
 
 
+class _LazyChat:
+    """Builds the configured chat model on first use: `ingest` and `search` never need it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._inner: ChatModel | None = None
+        self.name = f"{settings.llm_backend}:{settings.llm_model}"
+
+    @property
+    def inner(self) -> ChatModel:
+        if self._inner is None:
+            model = make_chat_model(self._settings)
+            assert model is not None
+            self._inner = model
+        return self._inner
+
+    def stream(
+        self, messages: Sequence[Message], max_tokens: int, temperature: float, stop: Sequence[str] = ()
+    ) -> Iterator[str]:
+        return self.inner.stream(messages, max_tokens, temperature, stop)
+
+
+def _lazy_chat(settings: Settings) -> ChatModel | None:
+    return None if settings.llm_backend == "none" else _LazyChat(settings)
+
+
 def build_assistant(
     settings: Settings,
     embedder: Embedder | None = None,
@@ -55,6 +81,6 @@ def build_assistant(
     embedder = embedder or LazyEmbedder(settings)
     store = store or make_store(settings)
     retriever = HybridRetriever(store, embedder, settings)
-    chat_model = make_chat_model(settings) if chat is _UNSET else chat
+    chat_model = _lazy_chat(settings) if chat is _UNSET else chat
     answerer = Answerer(retriever, chat_model, settings)  # type: ignore[arg-type]
     return Assistant(settings, store, embedder, retriever, answerer)

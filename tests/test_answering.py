@@ -180,3 +180,10 @@ def test_a_passage_that_gives_orders_is_not_shown_to_the_model(settings: Setting
     assert any(p.chunk.doc_id == "notice" for p in a.search("Where is the GRIP GmbH booth?"))
     a.ask("Where is the GRIP GmbH booth?")
     assert "Hall 7" not in chat.calls[0][-1].content
+
+
+def test_a_missing_local_model_also_degrades_to_quotes(settings: Settings, corpus: Path) -> None:
+    a = build_assistant(settings.with_overrides(llm_backend="llamacpp"), embedder=FakeEmbedder())
+    a.ingest([corpus], progress=False)
+    answer = a.ask("When was IMTS first held?")
+    assert answer.route == "extractive" and "assistant models fetch" in answer.reason and "1927" in answer.answer
