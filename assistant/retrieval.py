@@ -20,6 +20,9 @@ class _LexicalIndex:
     chunks: list[Chunk]
     bm25: BM25
 
+    def __post_init__(self) -> None:
+        self.by_id = {c.id: c for c in self.chunks}
+
 
 class HybridRetriever:
     def __init__(self, store: VectorStore, embedder: Embedder, settings: Settings) -> None:
@@ -52,10 +55,9 @@ class HybridRetriever:
         n = self.settings.candidates
 
         question_language = detect_language(question)
+        by_id = lexical.by_id
         dense_hits = self.store.search(self.embedder.embed_query(question), n, language)
-        dense = {h.chunk.id: (rank, h.similarity) for rank, h in enumerate(dense_hits)}
-        by_id = {c.id: c for c in lexical.chunks}
-        by_id.update({h.chunk.id: h.chunk for h in dense_hits})
+        dense = {h.id: (rank, h.similarity) for rank, h in enumerate(dense_hits) if h.id in by_id}
 
         scores = lexical.bm25.scores(question)
         order = sorted(

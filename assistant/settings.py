@@ -112,7 +112,7 @@ class Settings(BaseSettings):
     answer_language: Literal["auto", "de", "en"] = Field(
         "auto", description="Answer language: 'auto' follows the question; 'de' or 'en' forces it."
     )
-    context_passages: int = Field(4, ge=1, le=10, description="Passages given to the chat model.")
+    context_passages: int = Field(3, ge=1, le=10, description="Passages given to the chat model.")
 
     # --- secrets (read only where used) -------------------------------------------------------------
     openai_api_key: SecretStr | None = Field(None, description="API key for an OpenAI-compatible chat backend.")

@@ -23,7 +23,7 @@ Vector = list[float]
 
 @dataclass(frozen=True)
 class Hit:
-    chunk: Chunk
+    id: str
     similarity: float  # cosine similarity, 1 = identical direction
 
 
@@ -76,7 +76,7 @@ class MemoryStore:
 
     def search(self, vector: Vector, k: int, language: str | None = None) -> list[Hit]:
         scored = [
-            Hit(chunk, sum(a * b for a, b in zip(vector, vec, strict=True)))
+            Hit(chunk.id, sum(a * b for a, b in zip(vector, vec, strict=True)))
             for chunk, vec in self._rows.values()
             if language is None or chunk.language == language
         ]
@@ -194,18 +194,15 @@ class ChromaStore:
         n = collection.count()
         if n == 0:
             return []
+        # Ids and distances only: the caller holds the chunks (the lexical index has them all), and
+        # fetching documents and metadata from SQLite cost more than the vector search itself.
         result = collection.query(
             query_embeddings=[vector],
             n_results=min(k, n),
             where={"language": language} if language else None,
-            include=["documents", "metadatas", "distances"],
+            include=["distances"],
         )
-        return [
-            Hit(Chunk.from_metadata(cid, doc or "", meta or {}), 1.0 - float(dist))
-            for cid, doc, meta, dist in zip(
-                result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0], strict=True
-            )
-        ]
+        return [Hit(cid, 1.0 - float(dist)) for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)]
 
 
 def make_store(settings: Settings) -> VectorStore:

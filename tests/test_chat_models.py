@@ -347,3 +347,18 @@ def test_local_model_serialises_concurrent_requests(local_model: Any) -> None:
     assert depths == [1], "the second request never waited in the queue"
     assert local_model.queue_depth == 0
     assert results["first"].strip() and results["first"] == results["second"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("fields", "question", "message"),
+    [
+        ({"llm_context_tokens": 512}, "word " * 800, "does not fit the local model's context"),
+        ({"llm_timeout_s": 0.3}, "Count from 1 to 50.", "took longer than 0.3 s"),
+    ],
+)
+def test_local_model_failures_are_backend_errors(fields: dict[str, Any], question: str, message: str) -> None:
+    settings = Settings(embedder="fake", models_dir=ROOT / "models", llm_backend="llamacpp", _env_file=None, **fields)
+    model = make_chat_model(settings)
+    with pytest.raises(ChatBackendError, match=message):
+        collect(model, [Message("user", question)], max_tokens=64)
