@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: start setup models ingest chat test test-fast lint eval-retrieval bench clean
+.PHONY: start setup models ingest chat test test-fast lint eval-retrieval eval-answers bench clean
 
 start: setup models ingest  ## set up, fetch models, index knowledge/, start the product
 	$(BIN)/assistant chat
@@ -44,8 +44,12 @@ lint: setup
 eval-retrieval: setup models  ## retrieval hit@k/MRR per language cell, report in evals/reports/
 	$(BIN)/python -m evals.retrieval
 
-bench: setup models  ## ingestion and retrieval latency benchmark
+bench: setup models  ## ingestion and retrieval latency, then answer latency with the local model
 	$(BIN)/python -m evals.bench_retrieval
+	$(BIN)/python -m evals.bench_answers
+
+eval-answers: setup models  ## answer quality on the golden set, report in evals/reports/
+	$(BIN)/python -m evals.answers
 
 clean:
 	rm -rf data evals/reports test-artifacts
