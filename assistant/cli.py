@@ -7,9 +7,9 @@ import json
 import os
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .env import set_offline_env
 from .errors import AssistantError
@@ -139,23 +139,32 @@ def _models_fetch(settings: Settings, verify: bool, sources: list[str] | None) -
     return 0
 
 
-def _search_jsonl(assistant: Assistant, k: int | None, language: str | None, inp: TextIO, out: TextIO) -> int:
+def _jsonl(inp: TextIO, out: TextIO, handle: Callable[[dict[str, Any]], Any]) -> int:
+    """One JSON object in, one JSON value out, per line; a bad line gets an error object and the rest goes on."""
     failures = 0
     for line_no, line in enumerate(inp, 1):
         if not line.strip():
             continue
         try:
             item = json.loads(line)
-            question = item["question"] if isinstance(item, dict) else None
-            if not isinstance(question, str):
+            if not isinstance(item, dict) or not isinstance(item.get("question"), str):
                 raise ValueError('expected an object with a "question" string')
-            passages = assistant.search(question, k=k, language=item.get("doc_language", language))
-            out.write(json.dumps([p.to_json() for p in passages], ensure_ascii=False) + "\n")
+            out.write(json.dumps(handle(item), ensure_ascii=False) + "\n")
         except (ValueError, AssistantError) as exc:
             failures += 1
             out.write(json.dumps({"error": str(exc), "line": line_no}, ensure_ascii=False) + "\n")
         out.flush()
     return 1 if failures else 0
+
+
+def _search_jsonl(assistant: Assistant, k: int | None, language: str | None, inp: TextIO, out: TextIO) -> int:
+    return _jsonl(
+        inp,
+        out,
+        lambda item: [
+            p.to_json() for p in assistant.search(item["question"], k=k, language=item.get("doc_language", language))
+        ],
+    )
 
 
 def _print_passages(passages: Sequence[Passage], out: TextIO) -> None:
@@ -200,22 +209,13 @@ def _parse_history(raw: object) -> list[Turn]:
 
 
 def _ask_jsonl(assistant: Assistant, language: str | None, inp: TextIO, out: TextIO) -> int:
-    failures = 0
-    for line_no, line in enumerate(inp, 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            if not isinstance(item, dict) or not isinstance(item.get("question"), str):
-                raise ValueError('expected an object with a "question" string')
-            history = _parse_history(item.get("history"))
-            answer = assistant.ask(item["question"], history, item.get("language", language))
-            out.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")
-        except (ValueError, AssistantError) as exc:
-            failures += 1
-            out.write(json.dumps({"error": str(exc), "line": line_no}, ensure_ascii=False) + "\n")
-        out.flush()
-    return 1 if failures else 0
+    return _jsonl(
+        inp,
+        out,
+        lambda item: assistant.ask(
+            item["question"], _parse_history(item.get("history")), item.get("language", language)
+        ).to_json(),
+    )
 
 
 def _interactive(assistant: Assistant, language: str | None) -> int:

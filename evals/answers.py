@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from assistant.evaluation.answers import format_summary, run_answer_eval, summar
 from assistant.evaluation.dataset import load_dataset
 from assistant.settings import Settings
 
-from .common import DATASET, REPORTS, ensure_index, run_meta
+from .common import DATASET, REPORTS, ensure_index, run_meta, verdict
 
 FLOORS = {
     "correctness": 0.85,
@@ -63,11 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {"meta": meta, "summary": summary, "items": [asdict(r) for r in results]}
     args.report.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     print(f"report: {args.report}")
-    failures = below_floors(summary)
-    if failures and args.check:
-        print("BELOW FLOORS: " + "; ".join(failures), file=sys.stderr)
-        return 1
-    return 0
+    return verdict(below_floors(summary), args.check)
 
 
 if __name__ == "__main__":

@@ -51,8 +51,16 @@ def main(argv: list[str] | None = None) -> int:
             elif isinstance(event, DoneEvent):
                 answer = event.answer
         total = (time.perf_counter() - started) * 1000
-        rows.append({"id": item.id, "first_token_ms": first, "total_ms": total, "tokens": tokens,
-                     "route": answer.route, "retrieve_ms": answer.timings["retrieve_ms"]})
+        rows.append(
+            {
+                "id": item.id,
+                "first_token_ms": first,
+                "total_ms": total,
+                "tokens": tokens,
+                "route": answer.route,
+                "retrieve_ms": answer.timings["retrieve_ms"],
+            }
+        )
         print(f"{item.id:<45} first {first or 0:>7.0f} ms  total {total:>7.0f} ms  {answer.route}", flush=True)
 
     firsts = [r["first_token_ms"] for r in rows if r["first_token_ms"] is not None]

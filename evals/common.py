@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -39,3 +40,10 @@ def run_meta(settings: Settings, **extra: Any) -> dict[str, Any]:
 def ensure_index(assistant: Assistant) -> None:
     report = assistant.ingest(progress=True)
     print(f"index: {report.summary()}")
+
+
+def verdict(failures: list[str], check: bool) -> int:
+    """Exit status of an evaluation script: 1 below the floors when asked to check, else 0."""
+    if failures:
+        print("BELOW FLOORS: " + "; ".join(failures), file=sys.stderr)
+    return 1 if failures and check else 0

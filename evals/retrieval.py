@@ -7,7 +7,6 @@ evals/reports/retrieval.json and a bar chart, and with --check exits 1 below the
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from assistant.app import build_assistant
@@ -15,7 +14,7 @@ from assistant.evaluation.dataset import load_dataset
 from assistant.evaluation.retrieval import format_table, run_retrieval_eval, summarise, write_report
 from assistant.settings import Settings
 
-from .common import DATASET, REPORTS, ensure_index, run_meta
+from .common import DATASET, REPORTS, ensure_index, run_meta, verdict
 
 FLOORS = {"hit@5": 0.95, "mrr": 0.85}
 
@@ -70,11 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in misses:
         print(f"  not first: {r.id} [{r.cell}] expected {list(r.expected)}, got {list(r.ranked[:3])}")
     print(f"report: {args.report} (+ .png)")
-    failures = below_floors(table)
-    if failures and args.check:
-        print("BELOW FLOORS: " + "; ".join(failures), file=sys.stderr)
-        return 1
-    return 0
+    return verdict(below_floors(table), args.check)
 
 
 if __name__ == "__main__":
