@@ -53,6 +53,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("--language", choices=["de", "en"], help="Force the answer language.")
 
+    ev = sub.add_parser("eval", help="Evaluate answer quality (and retrieval) on golden-set files; JSON + HTML report.")
+    ev.add_argument("--dataset", action="append", type=Path, help="A golden-set JSONL file (repeatable).")
+    ev.add_argument("--backend", choices=["llamacpp", "openai", "ollama", "none", "fake"], help="Chat backend.")
+    ev.add_argument("--url", help="Evaluate a running server (POST URL/api/chat) instead of the in-process assistant.")
+    ev.add_argument("--report-dir", type=Path, default=Path("evals/reports"), help="Where eval.json/.html go.")
+    ev.add_argument("--compare", type=Path, help="An older eval.json: show what got better or worse.")
+    ev.add_argument("--limit", type=int, help="Only the first N items (a quick look).")
+    ev.add_argument("--check", action="store_true", help="Exit 1 when a metric is below its floor.")
+
     chat = sub.add_parser("chat", help="Interactive conversation with history.")
     chat.add_argument("--language", choices=["de", "en"], help="Force the answer language.")
     return parser
@@ -77,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "models":
         return _models_fetch(settings, args.verify, args.source)
+    if args.command == "eval":
+        return _eval(args, settings)
 
     from .app import build_assistant
 
@@ -114,6 +125,45 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "chat":
         return _interactive(assistant, args.language)
     raise AssertionError(args.command)
+
+
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    import tempfile
+
+    from .evaluation import runner
+
+    if args.backend:
+        settings = settings.with_overrides(llm_backend=args.backend)
+    datasets = args.dataset or [Path("evals/datasets/golden.jsonl")]
+    if args.limit:
+        from .evaluation.dataset import load_dataset
+
+        items = [line for p in datasets for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+        load_dataset(datasets[0])  # fail early on a broken file
+        limited = Path(tempfile.mkdtemp()) / "limited.jsonl"
+        limited.write_text("\n".join(items[: args.limit]) + "\n", encoding="utf-8")
+        datasets = [limited]
+    if args.url:
+        report = runner.evaluate(datasets, runner.http_ask(args.url), settings, model=f"server {args.url}")
+    else:
+        from .app import build_assistant
+
+        assistant = build_assistant(settings)
+        print(assistant.ingest(progress=True).summary(), file=sys.stderr)
+        report = runner.evaluate(
+            datasets,
+            assistant.ask,
+            settings,
+            search=lambda q, k, lang: assistant.search(q, k=k, language=lang),
+            model=assistant.answerer.model_name,
+        )
+    json_path, html_path = runner.write_reports(report, args.report_dir, args.compare)
+    print(runner.summary_text(report))
+    print(f"reports: {json_path}, {html_path}")
+    failures = runner.below_floors(report["summary"])
+    if failures:
+        print("below floors: " + "; ".join(failures), file=sys.stderr)
+    return 1 if failures and args.check else 0
 
 
 def _models_fetch(settings: Settings, verify: bool, sources: list[str] | None) -> int:
