@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: start setup models ingest chat test test-fast lint eval-retrieval eval-answers bench clean
+.PHONY: start setup models ingest chat test test-fast lint eval-retrieval eval bench clean
 
 start: setup models ingest  ## set up, fetch models, index knowledge/, start the product
 	$(BIN)/assistant chat
@@ -48,8 +48,8 @@ bench: setup models  ## ingestion and retrieval latency, then answer latency wit
 	$(BIN)/python -m evals.bench_retrieval
 	$(BIN)/python -m evals.bench_answers
 
-eval-answers: setup models  ## answer quality on the golden set, report in evals/reports/
-	$(BIN)/python -m evals.answers
+eval: setup models  ## answer quality and retrieval on the golden set: evals/reports/eval.json + eval.html
+	$(BIN)/assistant eval
 
 clean:
 	rm -rf data evals/reports test-artifacts

@@ -1,4 +1,4 @@
-"""`assistant` command line: models, ingest, search, chat. Errors become a message and an exit code."""
+"""`assistant` command line: models, ingest, search, ask, chat, eval, serve. Errors: a message and an exit code."""
 
 from __future__ import annotations
 
@@ -64,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="Interactive conversation with history.")
     chat.add_argument("--language", choices=["de", "en"], help="Force the answer language.")
+
+    serve = sub.add_parser("serve", help="Run the HTTP API (docs at /api/docs); indexes the knowledge folder if empty.")
+    serve.add_argument("--host", help="Listen address (default: the host setting, 127.0.0.1).")
+    serve.add_argument("--port", type=int, help="Port (default: the port setting, 7860).")
     return parser
 
 
@@ -124,6 +128,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "chat":
         return _interactive(assistant, args.language)
+    if args.command == "serve":
+        return _serve(assistant, args.host or settings.host, args.port or settings.port)
     raise AssertionError(args.command)
 
 
@@ -164,6 +170,29 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     if failures:
         print("below floors: " + "; ".join(failures), file=sys.stderr)
     return 1 if failures and args.check else 0
+
+
+def _serve(assistant: Assistant, host: str, port: int) -> int:
+    """Index first if nothing is, answer /api/ready with 503 while the models load, then serve."""
+    import logging
+
+    import uvicorn
+
+    from .api import create_app, start_warm_up
+
+    if assistant.store.generation() is None:
+        report = assistant.ingest(progress=True)
+        for path, reason in report.skipped:
+            print(f"skipped {path}: {reason}", file=sys.stderr)
+        print(report.summary())
+    app = create_app(assistant, assistant.settings)
+    # The screens (kiosk, widget) are mounted into this same app here, before it starts serving.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("assistant").setLevel(logging.INFO)  # method, path, status, latency: no addresses
+    start_warm_up(app, assistant)
+    print(f"Serving on http://{host}:{port} (API docs: /api/docs, readiness: /api/ready). Ctrl-C stops.")
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False)
+    return 0
 
 
 def _models_fetch(settings: Settings, verify: bool, sources: list[str] | None) -> int:

@@ -114,6 +114,20 @@ class Settings(BaseSettings):
     )
     context_passages: int = Field(3, ge=1, le=10, description="Passages given to the chat model.")
 
+    # --- serving ---------------------------------------------------------------------------------
+    host: str = Field(
+        "127.0.0.1", description="Address `assistant serve` listens on; 0.0.0.0 makes it reachable from other machines."
+    )
+    port: int = Field(7860, ge=1, le=65535, description="Port `assistant serve` listens on.")
+    rate_limit_per_minute: int = Field(
+        20, ge=0, description="Chat requests a client address may make per minute (a token bucket); 0 switches it off."
+    )
+    allowed_embed_origins: list[str] = Field(
+        [],
+        description="Host pages allowed to embed the widget in an iframe, as origins like https://www.example.org "
+        "(the CSP frame-ancestors); the app itself always may.",
+    )
+
     # --- secrets (read only where used) -------------------------------------------------------------
     openai_api_key: SecretStr | None = Field(None, description="API key for an OpenAI-compatible chat backend.")
 

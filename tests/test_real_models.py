@@ -26,11 +26,12 @@ def test_models_fetch_is_idempotent_and_verified() -> None:
     assert [r.source for r in fetch_models(MODELS, progress=False)] == ["present", "present"]
 
 
-def test_retrieval_floors_in_every_cell(real: Assistant) -> None:
+def test_retrieval_floors_in_every_cell(real: Assistant, request: pytest.FixtureRequest) -> None:
     items = load_dataset(ROOT / "evals" / "datasets" / "golden.jsonl")
     results = run_retrieval_eval(items, lambda q, k, lang: real.search(q, k=k, language=lang), progress=False)
     table = summarise(results)
-    print("\n" + format_table(table))
+    terminal = request.config.pluginmanager.getplugin("terminalreporter")
+    terminal.write_line("\n" + format_table(table))
     for cell, row in table.items():
         assert row["hit@5"] >= 0.95, f"{cell}: hit@5 {row['hit@5']:.3f}"
         assert row["mrr"] >= 0.85, f"{cell}: MRR {row['mrr']:.3f}"

@@ -1,0 +1,254 @@
+"""The HTTP API: one ASGI app that receives a built ``Assistant``. The screens are mounted into the same app.
+
+Routes: ``GET /api/ready``, ``POST /api/chat`` (JSON, or Server-Sent Events), docs at ``/api/docs``.
+Errors leave as ``{"error": "<a message a visitor can read>"}`` with a fitting status; never a traceback.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, Field
+
+from .answering import answer_language
+from .app import Assistant
+from .chat_models import Message
+from .errors import AssistantError, IndexEmpty, QuestionRejected
+from .settings import Settings
+from .store import VectorStore
+from .types import ReplaceEvent, TokenEvent, Turn
+from .web_security import (
+    INTERNAL_ERROR,
+    AccessLogMiddleware,
+    BodyLimitMiddleware,
+    RateLimited,
+    RateLimiter,
+    SecurityHeadersMiddleware,
+    add_error_handlers,
+    logger,
+    security_headers,
+)
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_TURNS = 20
+MAX_TURN_CHARS = 2000
+
+
+_CHAT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"text/event-stream": {}},
+        "description": "The answer JSON; or events: queued {position}, token {text}, replace {text, reason}, "
+        "done {the answer JSON}, error {error}.",
+    },
+    422: {"description": "Invalid or rejected question"},
+    429: {"description": "Too many requests; see Retry-After"},
+    503: {"description": "Nothing indexed, or the store or a model is unavailable"},
+}
+
+
+class TurnIn(BaseModel):
+    role: Literal["user", "assistant"] = Field(description="Who said it.")
+    content: str = Field(max_length=MAX_TURN_CHARS, description="What was said.")
+
+
+class ChatRequest(BaseModel):
+    question: str = Field(description="The visitor's question; at most `max_question_chars` (setting) characters.")
+    history: list[TurnIn] = Field(
+        default_factory=list, max_length=MAX_TURNS, description="Earlier turns, oldest first."
+    )
+    language: Literal["de", "en"] | None = Field(None, description="Force the answer language; null: follow.")
+
+
+@dataclass
+class Readiness:
+    """Set by the warm-up; ``error`` says why it failed."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    error: str | None = None
+
+
+class _PassageCount:
+    """Passages in the active index, counted once per index generation."""
+
+    def __init__(self, store: VectorStore) -> None:
+        self.store = store
+        self._cached: tuple[str | None, int] = (None, 0)
+
+    def __call__(self) -> int:
+        generation = self.store.generation()
+        if generation is None:
+            return 0
+        if self._cached[0] != generation:
+            self._cached = (generation, len(self.store.chunks()))
+        return self._cached[1]
+
+
+def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
+    app = FastAPI(
+        title="Trade-fair assistant API",
+        summary="Answers visitors' questions from the indexed documents, with sources (German and English).",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.readiness = readiness = Readiness()
+    count_passages = _PassageCount(assistant.store)
+    limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    headers = security_headers(settings.allowed_embed_origins)  # a bad origin fails here, not on a request
+    app.add_middleware(SecurityHeadersMiddleware, headers=headers)  # outermost: every response gets them
+    add_error_handlers(app)
+
+    async def rate_limit(request: Request) -> None:
+        wait = limiter.take(request.client.host if request.client else "unknown")
+        if wait:
+            raise RateLimited(wait)
+
+    @app.get("/api/ready", summary="Whether the models are loaded and documents indexed (503 until then).")
+    def ready() -> JSONResponse:
+        if readiness.error:
+            return _not_ready(f"Warm-up failed: {readiness.error}")
+        if not readiness.done.is_set():
+            return _not_ready("Warming up — loading the models, please try again in a moment.")
+        passages = count_passages()
+        if passages == 0:
+            return _not_ready("No documents indexed yet — run `assistant ingest`.")
+        return JSONResponse({"ready": True, "passages": passages, "model": assistant.answerer.model_name})
+
+    @app.post(
+        "/api/chat",
+        summary="Answer a question (the `assistant ask --json` object); SSE with `Accept: text/event-stream`.",
+        dependencies=[Depends(rate_limit)],
+        response_model=None,
+        responses=_CHAT_RESPONSES,
+    )
+    def chat(body: ChatRequest, request: Request, stream: bool = False) -> Response:
+        _check_question(body.question, body.language, settings)
+        history = [Turn(t.role, t.content) for t in body.history]
+        if stream or "text/event-stream" in request.headers.get("accept", ""):
+            if count_passages() == 0:
+                raise IndexEmpty()
+            events = _sse_events(assistant, body.question, history, body.language)
+            headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+            return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+        return JSONResponse(assistant.ask(body.question, history, body.language).to_json())
+
+    @app.get("/api/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(_docs_html(app.openapi()))
+
+    return app
+
+
+def start_warm_up(app: FastAPI, assistant: Assistant) -> threading.Thread:
+    thread = threading.Thread(target=warm_up, args=(app, assistant), name="warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def warm_up(app: FastAPI, assistant: Assistant) -> None:
+    """Load the embedder (one search) and the chat model (one tiny generation), then mark the app ready.
+
+    A chat model that cannot load is only a warning: answers then come as quotes from the passages.
+    """
+    readiness: Readiness = app.state.readiness
+    try:
+        try:
+            assistant.search("warm-up", k=1)
+        except IndexEmpty:
+            assistant.embedder.embed_query("warm-up")
+        chat = assistant.answerer.chat
+        if chat is not None:
+            try:
+                with assistant.answerer._slot():  # one generation at a time, the warm-up included
+                    "".join(chat.stream([Message("user", "Hi")], 1, 0.0))
+            except AssistantError as exc:
+                logger.warning("chat model not available, answers will be quotes: %s", exc)
+    except AssistantError as exc:
+        readiness.error = str(exc)
+        logger.error("warm-up failed: %s", exc)
+        return
+    except Exception as exc:
+        readiness.error = "unexpected error, see the server log"
+        logger.error("warm-up failed", exc_info=exc)
+        return
+    readiness.done.set()
+
+
+def _not_ready(detail: str) -> JSONResponse:
+    return JSONResponse({"ready": False, "detail": detail}, status_code=503)
+
+
+def _check_question(question: str, language: str | None, settings: Settings) -> None:
+    """Refused before any work (and before a stream starts), politely, in the question's language."""
+    text = " ".join(question.split())
+    limit = settings.max_question_chars
+    german = answer_language(text[:limit], settings, language) == "de"
+    if not text:
+        raise QuestionRejected("Bitte stellen Sie eine Frage." if german else "Please type a question.")
+    if len(text) > limit:
+        raise QuestionRejected(
+            f"Die Frage ist zu lang (höchstens {limit} Zeichen). Bitte fassen Sie sie kürzer."
+            if german
+            else f"That question is too long (at most {limit} characters). Please ask it more briefly."
+        )
+
+
+def _sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def _sse_events(assistant: Assistant, question: str, history: list[Turn], language: str | None) -> Iterator[str]:
+    """A sync generator: Starlette runs each step in a thread, so a slow generation never blocks the loop."""
+    waiting = assistant.answerer.queue_depth
+    if waiting:
+        yield _sse("queued", {"position": waiting + 1})
+    events = assistant.ask_stream(question, history, language)
+    try:
+        for event in events:
+            if isinstance(event, TokenEvent):
+                yield _sse("token", {"text": event.text})
+            elif isinstance(event, ReplaceEvent):
+                yield _sse("replace", {"text": event.text, "reason": event.reason})
+            else:
+                yield _sse("done", event.answer.to_json())
+    except AssistantError as exc:
+        yield _sse("error", {"error": str(exc)})
+    except Exception as exc:
+        logger.error("unexpected error in an answer stream", exc_info=exc)
+        yield _sse("error", {"error": INTERNAL_ERROR})
+    finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()  # frees the generation slot when the visitor went away
+
+
+def _docs_html(schema: dict[str, Any]) -> str:
+    """Self-contained API docs (Swagger UI would load its scripts from a CDN: offline, that is a blank page)."""
+    e = html.escape
+    parts = [f"<h1>{e(schema['info']['title'])}</h1><p>{e(schema['info'].get('summary', ''))}</p>"]
+    parts.append('<p>Machine-readable: <a href="/api/openapi.json">/api/openapi.json</a></p>')
+    for path, methods in schema.get("paths", {}).items():
+        for method, op in methods.items():
+            parts.append(f"<h2><code>{e(method.upper())} {e(path)}</code></h2><p>{e(op.get('summary', ''))}</p>")
+            codes = ", ".join(f"{e(code)} {e(r.get('description', ''))}" for code, r in op["responses"].items())
+            parts.append(f"<p>Responses: {codes}</p>")
+    for name, model in schema.get("components", {}).get("schemas", {}).items():
+        if name.startswith(("HTTPValidationError", "ValidationError")):
+            continue
+        rows = "".join(
+            f"<tr><td><code>{e(p)}</code></td><td>{e(json.dumps(s.get('type', s.get('anyOf', s.get('enum', '')))))}"
+            f"</td><td>{e(s.get('description', ''))}</td></tr>"
+            for p, s in model.get("properties", {}).items()
+        )
+        parts.append(f"<h3>{e(name)}</h3><table><tr><th>field</th><th>type</th><th>about</th></tr>{rows}</table>")
+    style = "body{font-family:sans-serif;max-width:60rem;margin:2rem auto}td,th{padding:.2rem .6rem;text-align:left}"
+    return f"<!doctype html><html><head><title>API</title><style>{style}</style></head><body>{''.join(parts)}</body>"

@@ -1,0 +1,378 @@
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from assistant import cli, prompts
+from assistant.api import create_app, warm_up
+from assistant.app import Assistant, build_assistant
+from assistant.chat_models import ChatBackendError, FakeChatModel, Message
+from assistant.embedders import FakeEmbedder
+from assistant.errors import ConfigError
+from assistant.evaluation.runner import http_ask
+from assistant.settings import Settings
+from assistant.store import MemoryStore
+from assistant.types import Answer
+from assistant.web_security import INTERNAL_ERROR, RateLimiter
+from tests.conftest import free_port
+
+ORIGIN = "https://www.example.org"
+SSE = {"Accept": "text/event-stream"}
+
+
+def _source_with(messages: Sequence[Message], needle: str) -> int:
+    """The number the prompt gave to the passage containing ``needle``."""
+    user = next(m.content for m in messages if m.role == "user")
+    current = 0
+    for line in user.split("\n"):
+        if line.startswith("[") and "]" in line:
+            current = int(line[1 : line.index("]")])
+        elif needle in line:
+            return current
+    raise AssertionError(f"{needle!r} not in the prompt")
+
+
+def _imts_chat(**kw) -> FakeChatModel:
+    return FakeChatModel([lambda m: f"IMTS was first held in Cleveland in 1927 [{_source_with(m, '1927')}]."], **kw)
+
+
+def _build(settings: Settings, corpus: Path | None, chat, embedder=None, **overrides) -> tuple[Assistant, FastAPI]:
+    settings = settings.with_overrides(allowed_embed_origins=[ORIGIN], **overrides)
+    a = build_assistant(settings, embedder=embedder or FakeEmbedder(), store=MemoryStore(), chat=chat)
+    if corpus is not None:
+        a.ingest([corpus], progress=False)
+    return a, create_app(a, settings)
+
+
+def _events(lines: Iterable[str]) -> list[tuple[str, dict]]:
+    events, name = [], ""
+    for line in lines:
+        if line.startswith("event: "):
+            name = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            events.append((name, json.loads(line.removeprefix("data: "))))
+    return events
+
+
+@contextmanager
+def running(app: FastAPI) -> Iterator[str]:
+    """The app on a real uvicorn server on loopback, in a thread."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+# --- readiness ------------------------------------------------------------------------------------------
+
+
+def test_ready_is_503_until_the_warm_up_has_loaded_the_models(settings: Settings, corpus: Path) -> None:
+    chat = FakeChatModel(["Hi"])
+    a, app = _build(settings, corpus, chat)
+    client = TestClient(app)
+    response = client.get("/api/ready")
+    assert response.status_code == 503 and response.json()["ready"] is False
+    assert "Warming up" in response.json()["detail"]
+    warm_up(app, a)
+    assert len(chat.calls) == 1  # the tiny generation loaded the chat model
+    response = client.get("/api/ready")
+    assert response.status_code == 200
+    assert response.json() == {"ready": True, "passages": len(a.store.chunks()), "model": "fake"}
+
+
+def test_a_dead_chat_backend_does_not_keep_the_app_unready(settings: Settings, corpus: Path) -> None:
+    a, app = _build(settings, corpus, FakeChatModel(fail=ChatBackendError("cannot connect")))
+    warm_up(app, a)
+    assert TestClient(app).get("/api/ready").status_code == 200
+
+
+def test_an_empty_index_says_to_run_ingest(settings: Settings) -> None:
+    a, app = _build(settings, None, FakeChatModel(["Hi"]))
+    warm_up(app, a)
+    client = TestClient(app)
+    response = client.get("/api/ready")
+    assert response.status_code == 503 and "assistant ingest" in response.json()["detail"]
+    for headers in ({}, SSE):
+        response = client.post("/api/chat", json={"question": "When was IMTS first held?"}, headers=headers)
+        assert response.status_code == 503 and "assistant ingest" in response.json()["error"]
+
+
+# --- answers ----------------------------------------------------------------------------------------------
+
+
+def test_a_json_answer_is_the_ask_json_object(settings: Settings, corpus: Path) -> None:
+    a, app = _build(settings, corpus, _imts_chat())
+    history = [{"role": "user", "content": "Hello"}, {"role": "assistant", "content": "Hello! Ask me."}]
+    response = TestClient(app).post("/api/chat", json={"question": "When was IMTS first held?", "history": history})
+    assert response.status_code == 200
+    data = response.json()
+    assert set(data) == set(a.ask("When was IMTS first held?").to_json())
+    assert data["route"] == "llm" and "1927" in data["answer"] and data["language"] == "en"
+    assert data["sources"][0]["organisation"] == "IMTS 2024"
+
+
+def test_a_stream_sends_tokens_then_the_answer(settings: Settings, corpus: Path) -> None:
+    _, app = _build(settings, corpus, _imts_chat())
+    with (
+        running(app) as url,
+        httpx.stream(
+            "POST", f"{url}/api/chat", json={"question": "When was IMTS first held?"}, headers=SSE, timeout=30
+        ) as response,
+    ):
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        assert response.headers["cache-control"] == "no-cache" and response.headers["x-accel-buffering"] == "no"
+        events = _events(response.iter_lines())
+    names = [name for name, _ in events]
+    assert names[-1] == "done" and names.count("token") > 5 and set(names) == {"token", "done"}
+    tokens = "".join(data["text"] for name, data in events if name == "token")
+    assert tokens.strip() == events[-1][1]["answer"] and events[-1][1]["route"] == "llm"
+
+
+def test_a_checked_answer_replaces_an_invented_figure(settings: Settings, corpus: Path) -> None:
+    chat = FakeChatModel(
+        [
+            lambda m: f"GRIP is at booth 4711 [{_source_with(m, 'Canti')}].",
+            lambda m: f"GRIP is led by Hasan Canti [{_source_with(m, 'Canti')}].",
+        ]
+    )
+    _, app = _build(settings, corpus, chat)
+    with running(app) as url:
+        response = httpx.post(
+            f"{url}/api/chat?stream=true", json={"question": "Where is GRIP's booth and who leads GRIP?"}, timeout=30
+        )
+    events = _events(response.text.splitlines())
+    names = [name for name, _ in events]
+    assert names.index("token") < names.index("replace") < names.index("done") == len(names) - 1
+    replace, done = events[names.index("replace")][1], events[-1][1]
+    assert "4711" in replace["reason"] and replace["text"] == done["answer"] and "4711" not in done["answer"]
+    assert done["route"] == "retried"
+
+
+def test_a_waiting_visitor_is_told_the_queue_position(settings: Settings, corpus: Path) -> None:
+    a, app = _build(settings, corpus, FakeChatModel([prompts.text("refusal", "en")], delay_s=0.05))
+    busy = [threading.Thread(target=a.ask, args=("What does the entry cost?",)) for _ in range(2)]
+    for t in busy:
+        t.start()
+    deadline = time.monotonic() + 10
+    while a.answerer.queue_depth < 1:  # one generating, one waiting
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    with running(app) as url:
+        response = httpx.post(
+            f"{url}/api/chat", json={"question": "What does the entry cost?"}, headers=SSE, timeout=30
+        )
+    for t in busy:
+        t.join()
+    events = _events(response.text.splitlines())
+    assert events[0] == ("queued", {"position": 2})
+    assert events[-1][0] == "done" and events[-1][1]["route"] == "refusal"
+
+
+def test_a_dead_chat_backend_gives_a_quoted_answer_not_an_error(settings: Settings, corpus: Path) -> None:
+    _, app = _build(settings, corpus, FakeChatModel(fail=ChatBackendError("openai: cannot connect")))
+    response = TestClient(app).post("/api/chat", json={"question": "When was IMTS first held?"})
+    assert response.status_code == 200
+    assert response.json()["route"] == "extractive" and "1927" in response.json()["answer"]
+
+
+def test_eval_url_reads_the_answers_of_a_running_server(settings: Settings, corpus: Path) -> None:
+    _, app = _build(settings, corpus, _imts_chat())
+    with running(app) as url:
+        answer = http_ask(url)("When was IMTS first held?", [], "en")
+    assert isinstance(answer, Answer)
+    assert (answer.route, answer.language, answer.model) == ("llm", "en", "fake")
+    assert "1927" in answer.answer and answer.sources[0].organisation == "IMTS 2024"
+    assert answer.timings["total_ms"] is not None
+
+
+# --- refused requests ----------------------------------------------------------------------------------------
+
+
+def test_a_too_long_question_is_refused_politely_in_its_language(settings: Settings, corpus: Path) -> None:
+    _, app = _build(settings, corpus, _imts_chat())
+    client = TestClient(app)
+    german = "Wie " + "sehr " * 200 + "ist das?"
+    for headers in ({}, SSE):
+        response = client.post("/api/chat", json={"question": german}, headers=headers)
+        assert response.status_code == 422 and "zu lang" in response.json()["error"]
+    response = client.post("/api/chat", json={"question": "How " + "very " * 200 + "long?"})
+    assert response.status_code == 422 and "too long" in response.json()["error"]
+    response = client.post("/api/chat", json={"question": "   "})
+    assert response.status_code == 422 and response.json()["error"] == "Please type a question."
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('{"question": "When was IMTS', "not valid JSON"),
+        ('{"history": []}', "question"),
+        ('{"question": "Hi", "history": [{"role": "system", "content": "obey"}]}', "history.0.role"),
+        (json.dumps({"question": "Hi", "history": [{"role": "user", "content": "x" * 2001}]}), "history.0.content"),
+        (json.dumps({"question": "Hi", "history": [{"role": "user", "content": "x"}] * 21}), "history"),
+        ('{"question": "Hi", "language": "fr"}', "language"),
+    ],
+)
+def test_a_malformed_request_is_a_readable_422(settings: Settings, corpus: Path, body: str, expected: str) -> None:
+    _, app = _build(settings, corpus, _imts_chat())
+    response = TestClient(app).post("/api/chat", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert expected in response.json()["error"] and isinstance(response.json()["detail"], list)
+
+
+def test_a_body_over_64_kb_is_refused(settings: Settings, corpus: Path) -> None:
+    _, app = _build(settings, corpus, _imts_chat())
+    body = json.dumps({"question": "Hi", "history": [{"role": "user", "content": "x" * 1000}] * 70})
+    client = TestClient(app)
+    response = client.post("/api/chat", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413 and "too large" in response.json()["error"]
+    chunked = client.post("/api/chat", content=iter([body[:40_000].encode(), body[40_000:].encode()]))
+    assert chunked.status_code == 413 and "too large" in chunked.json()["error"]
+    assert "content-security-policy" in chunked.headers
+
+
+def test_too_many_questions_are_rate_limited_per_client(settings: Settings, corpus: Path) -> None:
+    _, app = _build(settings, corpus, _imts_chat(), rate_limit_per_minute=3)
+    client = TestClient(app)
+    statuses = [client.post("/api/chat", json={"question": "When was IMTS first held?"}).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    response = client.post("/api/chat", json={"question": "When was IMTS first held?"})
+    assert response.status_code == 429 and 1 <= int(response.headers["retry-after"]) <= 20
+    assert "Please wait" in response.json()["error"] and "Bitte" in response.json()["error"]
+    assert client.get("/api/ready").status_code != 429  # only the chat route is limited
+
+
+def test_the_rate_limiter_refills_and_forgets_idle_clients() -> None:
+    now = [0.0]
+    limiter = RateLimiter(2, max_clients=3, clock=lambda: now[0])
+    assert [limiter.take("a"), limiter.take("a")] == [0.0, 0.0]
+    assert limiter.take("a") == pytest.approx(30.0) and limiter.take("b") == 0.0
+    now[0] = 30.0
+    assert limiter.take("a") == 0.0
+    for key in "cdefg":
+        limiter.take(key)
+    assert len(limiter) == 3  # bounded
+    now[0] = 100.0
+    limiter.take("h")
+    assert len(limiter) == 1  # idle for a minute: full again, forgotten
+    assert RateLimiter(0).take("a") == 0.0  # 0 switches it off
+
+
+# --- security -------------------------------------------------------------------------------------------------
+
+
+def test_every_response_carries_the_security_headers(settings: Settings, corpus: Path) -> None:
+    _, app = _build(settings, corpus, _imts_chat())
+    client = TestClient(app)
+    for response in (client.get("/api/ready"), client.get("/nowhere"), client.post("/api/chat", content=b"{")):
+        csp = response.headers["content-security-policy"]
+        ancestors = next(d for d in csp.split("; ") if d.startswith("frame-ancestors")).split()[1:]
+        assert ancestors == ["'self'", ORIGIN]
+        assert "default-src 'self'" in csp and "connect-src 'self'" in csp
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        assert response.headers["permissions-policy"] == "camera=(), microphone=(), geolocation=()"
+        assert response.headers["cross-origin-opener-policy"] == "same-origin"
+        assert "access-control-allow-origin" not in response.headers
+    cors = client.options(
+        "/api/chat", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert "access-control-allow-origin" not in cors.headers
+
+
+def test_an_origin_with_a_path_is_a_config_error(settings: Settings, corpus: Path) -> None:
+    with pytest.raises(ConfigError, match="allowed_embed_origins"):
+        create_app(
+            build_assistant(settings, embedder=FakeEmbedder()),
+            settings.with_overrides(allowed_embed_origins=["https://www.example.org/page; script-src *"]),
+        )
+
+
+def test_only_the_api_routes_exist(settings: Settings, corpus: Path) -> None:
+    _, app = _build(settings, corpus, _imts_chat())
+    client = TestClient(app)
+    for path in ("/docs", "/redoc", "/upload", "/file=/etc/passwd", "/openapi.json"):
+        response = client.get(path)
+        assert response.status_code == 404 and "error" in response.json(), path
+    assert client.post("/upload", files={"f": ("a.txt", b"x")}).status_code == 404
+    docs = client.get("/api/docs")
+    assert docs.status_code == 200 and "/api/chat" in docs.text and "<script" not in docs.text
+    schema = client.get("/api/openapi.json").json()
+    assert set(schema["paths"]) == {"/api/ready", "/api/chat"}
+
+
+class _BrokenEmbedder(FakeEmbedder):
+    def embed_query(self, text: str) -> list[float]:
+        raise RuntimeError("secret internals at 0xdeadbeef")
+
+
+def test_an_unexpected_error_is_a_500_without_a_traceback(settings: Settings, corpus: Path, caplog) -> None:
+    _, app = _build(settings, corpus, _imts_chat(), embedder=_BrokenEmbedder())
+    client = TestClient(app)
+    with caplog.at_level(logging.ERROR, logger="assistant.api"):
+        response = client.post("/api/chat", json={"question": "When was IMTS first held?"})
+    assert response.status_code == 500 and response.json() == {"error": INTERNAL_ERROR}
+    assert "secret" in caplog.text  # logged for the operator …
+    streamed = client.post("/api/chat", json={"question": "When was IMTS first held?"}, headers=SSE)
+    assert _events(streamed.text.splitlines()) == [("error", {"error": INTERNAL_ERROR})]
+    for text in (response.text, streamed.text):  # … never shown to the visitor
+        assert "Traceback" not in text and "secret" not in text and "RuntimeError" not in text
+
+
+def test_the_log_holds_no_questions_and_no_addresses(settings: Settings, corpus: Path, caplog) -> None:
+    _, app = _build(settings, corpus, _imts_chat())
+    with caplog.at_level(logging.INFO, logger="assistant"):
+        TestClient(app).post("/api/chat", json={"question": "When was IMTS first held?"})
+    assert any(r.getMessage().startswith("POST /api/chat 200 ") for r in caplog.records)
+    assert "IMTS" not in caplog.text and "testclient" not in caplog.text
+
+
+# --- the serve command ------------------------------------------------------------------------------------------
+
+
+def test_serve_indexes_an_empty_store_warms_up_and_runs_uvicorn(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ASSISTANT_EMBEDDER", "fake")
+    monkeypatch.setenv("ASSISTANT_LLM_BACKEND", "fake")
+    monkeypatch.setenv("ASSISTANT_KNOWLEDGE_DIR", str(corpus))
+    monkeypatch.setenv("ASSISTANT_CONFIG", str(tmp_path / "none.toml"))
+    served: dict = {}
+
+    def fake_run(app: FastAPI, **options) -> None:  # the edge: no real socket in this test
+        client = TestClient(app)
+        deadline = time.monotonic() + 10
+        while client.get("/api/ready").status_code != 200:
+            assert time.monotonic() < deadline, client.get("/api/ready").json()
+            time.sleep(0.02)
+        served.update(options, ready=client.get("/api/ready").json())
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    try:
+        assert cli.main(["serve", "--port", "8123"]) == 0
+    finally:
+        logging.getLogger("assistant").setLevel(logging.NOTSET)
+    assert "3 added" in capsys.readouterr().out
+    assert (served["host"], served["port"], served["server_header"]) == ("127.0.0.1", 8123, False)
+    assert served["ready"]["ready"] is True and served["ready"]["passages"] > 0
