@@ -128,6 +128,11 @@ class Answerer:
         return self._waiting
 
     @property
+    def busy(self) -> bool:
+        """A generation is running now."""
+        return self._lock.locked()
+
+    @property
     def model_name(self) -> str:
         return self.chat.name if self.chat is not None else "none"
 

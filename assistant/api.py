@@ -208,9 +208,9 @@ def _sse(event: str, data: dict[str, Any]) -> str:
 
 def _sse_events(assistant: Assistant, question: str, history: list[Turn], language: str | None) -> Iterator[str]:
     """A sync generator: Starlette runs each step in a thread, so a slow generation never blocks the loop."""
-    waiting = assistant.answerer.queue_depth
-    if waiting:
-        yield _sse("queued", {"position": waiting + 1})
+    ahead = assistant.answerer.queue_depth + (1 if assistant.answerer.busy else 0)
+    if ahead:
+        yield _sse("queued", {"position": ahead + 1})
     events = assistant.ask_stream(question, history, language)
     try:
         for event in events:

@@ -185,8 +185,25 @@ def test_a_waiting_visitor_is_told_the_queue_position(settings: Settings, corpus
     for t in busy:
         t.join()
     events = _events(response.text.splitlines())
-    assert events[0] == ("queued", {"position": 2})
+    # two ahead (one generating, one waiting) when the request came; one, if the first finished meanwhile
+    assert events[0][0] == "queued" and events[0][1]["position"] in (2, 3)
     assert events[-1][0] == "done" and events[-1][1]["route"] == "refusal"
+
+
+def test_waiting_behind_one_running_answer_is_shown_too(settings: Settings, corpus: Path) -> None:
+    a, app = _build(settings, corpus, FakeChatModel([prompts.text("refusal", "en")], delay_s=0.1))
+    first = threading.Thread(target=a.ask, args=("What does the entry cost?",))
+    first.start()
+    deadline = time.monotonic() + 10
+    while not a.answerer.busy:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    with running(app) as url:
+        response = httpx.post(
+            f"{url}/api/chat", json={"question": "What does the entry cost?"}, headers=SSE, timeout=30
+        )
+    first.join()
+    assert _events(response.text.splitlines())[0] == ("queued", {"position": 2})
 
 
 def test_a_dead_chat_backend_gives_a_quoted_answer_not_an_error(settings: Settings, corpus: Path) -> None:
