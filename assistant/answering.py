@@ -88,14 +88,27 @@ def build_messages(
     return [Message("system", system), Message("user", user)]
 
 
-_REFUSAL_CORE = {"en": "not in my materials", "de": "nicht in meinen unterlagen"}
+# The cores of "I don't know" in both languages: the refusal sentence itself and the ways a small model
+# rephrases it ("The founding year is not stated in the sources. Please ask the booth staff.").
+_REFUSAL_MARKERS = re.compile(
+    r"not in my materials|nicht in meinen unterlagen|not (stated|mentioned|given|provided|included|contained) in "
+    r"(the|these|my) (sources|materials|documents)|(steht|stehen|ist|sind) (in den (quellen|unterlagen) )?nicht "
+    r"(in den (quellen|unterlagen)|angegeben|enthalten|genannt)|ask the booth staff|fragen sie das standpersonal"
+)
+_NOT_KNOWN_SECTION = re.compile(r"nicht bekannt|not known|unknown|unbekannt", re.I)
 
 
 def is_refusal(text: str, language: str) -> bool:
-    """The model gave the refusal sentence (in either language), perhaps reworded around its core."""
-    folded = re.sub(r"\W+", " ", text.lower()).strip()
-    longest = max(len(prompts.text("refusal", lang)) for lang in _REFUSAL_CORE)
-    return len(folded) <= longest + 80 and any(core in folded for core in _REFUSAL_CORE.values())
+    """The model said it does not know (in either language), perhaps in its own words; short answers only,
+    so an answer that gives facts and adds "other details are not in the sources" still counts as an answer."""
+    folded = re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", text.lower())).strip()
+    longest = max(len(prompts.text("refusal", lang)) for lang in ("de", "en"))
+    return len(folded) <= longest + 80 and _REFUSAL_MARKERS.search(folded) is not None
+
+
+def from_unknowns(passage: Passage) -> bool:
+    """The passage is a "What is not known" section: quoting it is a refusal in other words."""
+    return _NOT_KNOWN_SECTION.search(passage.chunk.section) is not None
 
 
 def _sources(passages: Sequence[Passage], numbers: Sequence[int]) -> tuple[Source, ...]:
@@ -179,10 +192,10 @@ class Answerer:
             )
 
         if self.chat is None:
-            text, numbers = extractive_answer(question, passages, lang, prompts.text("extractive_intro", lang))
+            text, route, numbers = self._quoted(question, passages, lang)
             timings["first_token_ms"] = _ms(started)
             yield TokenEvent(text)
-            yield finish(text, "extractive", "no chat model configured", numbers)
+            yield finish(text, route, "no chat model configured", numbers)
             return
 
         context = [p for p in passages if not looks_like_injection(p.chunk.text)]
@@ -202,13 +215,12 @@ class Answerer:
                 if first.problems and not is_refusal(first.text, lang):
                     retry = self._retry(messages, first, lang, passages)
         except (ChatBackendError, ModelNotAvailable, ConfigError) as exc:
-            note = prompts.text("backend_down_note", lang)
-            text, numbers = extractive_answer(question, passages, lang, prompts.text("extractive_intro", lang))
-            text = f"{text} {note}"
+            text, route, numbers = self._quoted(question, passages, lang)
+            text = f"{text} {prompts.text('backend_down_note', lang)}"
             if timings["first_token_ms"] is None:
                 timings["first_token_ms"] = _ms(started)
             yield ReplaceEvent(text, f"chat backend failed: {exc}") if streamed else TokenEvent(text)
-            yield finish(text, "extractive", f"chat backend failed: {exc}", numbers)
+            yield finish(text, route, f"chat backend failed: {exc}", numbers)
             return
 
         refusal = prompts.text("refusal", lang)
@@ -229,19 +241,30 @@ class Answerer:
             yield ReplaceEvent(retry.text, reason)
             yield finish(retry.text, "retried", reason, self._cited(retry.text, passages))
         else:
-            text, numbers = extractive_answer(question, passages, lang, prompts.text("extractive_intro", lang))
+            text, route, numbers = self._quoted(question, passages, lang)
             reason += "; second draft failed too: " + "; ".join(retry.problems)
             yield ReplaceEvent(text, reason)
-            yield finish(text, "extractive", reason, numbers)
+            yield finish(text, route, reason, numbers)
 
     # -- steps -----------------------------------------------------------------------------------------
+    @staticmethod
+    def _quoted(question: str, passages: Sequence[Passage], language: str) -> tuple[str, str, list[int]]:
+        """The quoted answer; the refusal when the best passage is a "what is not known" section."""
+        if passages and from_unknowns(passages[0]):
+            return prompts.text("refusal", language), "refusal", []
+        text, numbers = extractive_answer(question, passages, language, prompts.text("extractive_intro", language))
+        return text, "extractive", numbers
+
     def _judge(self, text: str, passages: Sequence[Passage], language: str) -> _Draft:
         text = text.strip()
         if not text:
             return _Draft(text, ("empty answer",))
         if is_refusal(text, language):
             return _Draft(text, ())
-        evidence = [f"{p.chunk.title}\n{p.chunk.organisation}\n{p.chunk.text}" for p in passages]
+        # Facts must stand in the passages the answer cites; an answer without markers is held to all of them.
+        cited = [n for n in cited_indices(text) if 1 <= n <= len(passages)]
+        chosen = [passages[n - 1] for n in cited] or list(passages)
+        evidence = [f"{p.chunk.title}\n{p.chunk.organisation}\n{p.chunk.text}" for p in chosen]
         result = check_answer(text, evidence, language, detect_language, n_sources=len(passages))
         return _Draft(text, tuple(result.problems))
 

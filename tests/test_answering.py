@@ -16,6 +16,8 @@ from assistant.errors import QuestionRejected
 from assistant.settings import Settings
 from assistant.types import DoneEvent, ReplaceEvent, TokenEvent, Turn
 
+from .conftest import GRIP_DE
+
 DATA = Path(__file__).parent / "data"
 
 
@@ -187,3 +189,36 @@ def test_a_missing_local_model_also_degrades_to_quotes(settings: Settings, corpu
     a.ingest([corpus], progress=False)
     answer = a.ask("When was IMTS first held?")
     assert answer.route == "extractive" and "assistant models fetch" in answer.reason and "1927" in answer.answer
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Das Gründungsjahr der GRIP GmbH steht nicht in den Quellen. Bitte fragen Sie das Standpersonal.",
+        "The founding year is not stated in the sources.",
+        "Die genaue Adresse ist in den Quellen nicht angegeben.",
+    ],
+)
+def test_a_refusal_in_the_models_own_words_is_recognised(text: str) -> None:
+    assert is_refusal(text, "de")
+
+
+def test_a_fact_cited_to_the_wrong_passage_fails_the_check(settings: Settings, corpus: Path) -> None:
+    def wrong(m: list[Message]) -> str:
+        canti = _source_with(m, "Canti")
+        other = 1 if canti != 1 else 2
+        return f"GRIP is led by Hasan Canti [{other}]."
+
+    chat = FakeChatModel([wrong, lambda m: f"GRIP is led by Hasan Canti [{_source_with(m, 'Canti')}]."])
+    answer = _assistant(settings, corpus, chat).ask("Who is Hasan Canti of GRIP GmbH?")
+    assert answer.route == "retried" and "Canti" in answer.reason
+
+
+def test_quoting_a_what_is_not_known_section_is_a_refusal(settings: Settings, corpus: Path) -> None:
+    (corpus / "orgs" / "grip.de.md").write_text(
+        GRIP_DE + "\n## Was nicht bekannt ist\nStandnummer und Halle der GRIP GmbH stehen nicht in den Quellen.\n",
+        encoding="utf-8",
+    )
+    a = _assistant(settings, corpus, None)
+    answer = a.ask("Standnummer und Halle der GRIP GmbH?")
+    assert (answer.route, answer.refused) == ("refusal", True)

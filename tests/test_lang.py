@@ -16,6 +16,9 @@ from assistant.lang import detect_language
         ("Wie viele Besucher hatte die IMTS 2024?", "de"),
         ("How many registrants did IMTS 2024 have?", "en"),
         ("Welche Fraunhofer-Institute sitzen in Dortmund?", "de"),
+        ("When was Fachhochschule Dortmund founded?", "en"),
+        ("Was ist die IMTS?", "de"),
+        ("Armin Papenmeier received the award from Ruhr Nachrichten.", "en"),
         (
             "Dortmund's presence at IMTS 2024 was organised by Wirtschaftsförderung Dortmund; the article quotes "
             "Frank Grützenbach and Julia Jäger from the agency and Dominik Stute of the IHK zu Dortmund.",
