@@ -60,7 +60,12 @@ class SentenceTransformerEmbedder:
         self.key = _key(path.name, dtype)
         self.batch_size = batch_size
         self._model: Any = SentenceTransformer(
-            str(path), device="cpu", local_files_only=True, model_kwargs={"torch_dtype": getattr(torch, dtype)}
+            str(path),
+            device="cpu",
+            local_files_only=True,
+            # Eager attention: Gemma 3's reference implementation, and faster than SDPA for short queries here
+            # (60 vs 67 ms a query, bf16, 2 threads).
+            model_kwargs={"torch_dtype": getattr(torch, dtype), "attn_implementation": "eager"},
         )
 
     def embed_documents(self, texts: Sequence[str], titles: Sequence[str] | None = None) -> list[Vector]:

@@ -90,7 +90,8 @@ class ChromaStore:
         self._client = client
         self._prefix = prefix
         self._pointer_name = f"{prefix}-active"
-        self._cached: tuple[str, Any] | None = None
+        self._cached: tuple[str, Any, int] | None = None  # the active collection and its size
+        self._seen: tuple[str | None, float] = (None, 0.0)  # the generation last read, and when
 
     # -- generations -----------------------------------------------------------------------------
     def _pointer(self) -> Any:
@@ -101,18 +102,20 @@ class ChromaStore:
         name = meta.get("active")
         return str(name) if name else None
 
-    def _active(self) -> Any | None:
-        name = self._active_name()
+    def _active(self, name: str | None = None) -> Any | None:
+        name = name or self._active_name()
         if name is None:
             return None
         if self._cached and self._cached[0] == name:
             return self._cached[1]
         collection = self._client.get_collection(name, embedding_function=None)
-        self._cached = (name, collection)
+        self._cached = (name, collection, collection.count())
         return collection
 
     def generation(self) -> str | None:
-        return self._active_name()
+        name = self._active_name()
+        self._seen = (name, time.monotonic())
+        return name
 
     def state(self) -> IndexState:
         collection = self._active()
@@ -184,14 +187,16 @@ class ChromaStore:
         try:
             return self._search(vector, k, language)
         except Exception:  # the generation may have been replaced under us by another process: retry once
-            self._cached = None
+            self._cached, self._seen = None, (None, 0.0)
             return self._search(vector, k, language)
 
     def _search(self, vector: Vector, k: int, language: str | None) -> list[Hit]:
-        collection = self._active()
-        if collection is None:
+        # A search right after generation() (as the retriever does it) skips a second pointer read.
+        seen, when = self._seen
+        collection = self._active(seen if seen and time.monotonic() - when < 1.0 else None)
+        if collection is None or self._cached is None:
             return []
-        n = collection.count()
+        n = self._cached[2]
         if n == 0:
             return []
         # Ids and distances only: the caller holds the chunks (the lexical index has them all), and
