@@ -19,7 +19,7 @@ from assistant.evaluation.metrics import percentile
 from assistant.settings import Settings
 from assistant.types import DoneEvent, TokenEvent
 
-from .common import DATASET, REPORTS, ensure_index, run_meta
+from .common import DATASET, REPORTS, ensure_index, run_meta, save_figure
 
 TARGETS = {"first_token_p50_ms": 3000, "total_p50_ms": 8000}
 
@@ -102,9 +102,7 @@ def _plot(firsts: list[float], totals: list[float], path: Path) -> None:
     ax.set_xlabel("seconds (dashed: first-token target, dotted: whole-answer target)")
     ax.set_ylabel("questions")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 if __name__ == "__main__":

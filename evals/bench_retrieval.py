@@ -21,7 +21,7 @@ from assistant.evaluation.dataset import load_dataset
 from assistant.evaluation.metrics import percentile
 from assistant.settings import Settings
 
-from .common import DATASET, REPORTS, ROOT, run_meta
+from .common import DATASET, REPORTS, ROOT, run_meta, save_figure
 
 
 def _peak_mb(who: int = resource.RUSAGE_SELF) -> float:
@@ -111,9 +111,7 @@ def _plot(latencies: list[float], path: Path) -> None:
     ax.set_xlabel("retrieval latency (ms), query embedding + dense + lexical + fusion")
     ax.set_ylabel("queries")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 if __name__ == "__main__":

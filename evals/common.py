@@ -47,3 +47,11 @@ def verdict(failures: list[str], check: bool) -> int:
     if failures:
         print("BELOW FLOORS: " + "; ".join(failures), file=sys.stderr)
     return 1 if failures and check else 0
+
+
+def save_figure(fig: Any, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

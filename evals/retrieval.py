@@ -14,7 +14,7 @@ from assistant.evaluation.dataset import load_dataset
 from assistant.evaluation.retrieval import format_table, run_retrieval_eval, summarise, write_report
 from assistant.settings import Settings
 
-from .common import DATASET, REPORTS, ensure_index, run_meta, verdict
+from .common import DATASET, REPORTS, ensure_index, run_meta, save_figure, verdict
 
 FLOORS = {"hit@5": 0.95, "mrr": 0.85}
 
@@ -44,9 +44,7 @@ def plot(table: dict, path: Path) -> None:
     ax.set_ylim(0, 1.05)
     ax.set_title("Retrieval by cell (question language → document language)")
     ax.legend(loc="lower right", ncol=3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main(argv: list[str] | None = None) -> int:

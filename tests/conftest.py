@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -169,3 +170,15 @@ def real(tmp_path_factory: pytest.TempPathFactory, embedder: CachingEmbedder):
     report = assistant.ingest(progress=False)
     assert report.skipped == [] and len(report.added) == len(list((ROOT / "knowledge").rglob("*.md")))
     return assistant
+
+
+def source_number(messages: Sequence[Any], needle: str) -> int:
+    """The number a prompt gave to the passage containing ``needle`` (for scripted chat models)."""
+    user = next(m.content for m in messages if m.role == "user")
+    current = 0
+    for line in user.split("\n"):
+        if line.startswith("[") and "]" in line:
+            current = int(line[1 : line.index("]")])
+        elif needle in line:
+            return current
+    raise AssertionError(f"{needle!r} not in the prompt")

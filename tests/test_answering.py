@@ -16,7 +16,7 @@ from assistant.errors import QuestionRejected
 from assistant.settings import Settings
 from assistant.types import DoneEvent, ReplaceEvent, TokenEvent, Turn
 
-from .conftest import GRIP_DE
+from .conftest import GRIP_DE, source_number
 
 DATA = Path(__file__).parent / "data"
 
@@ -27,19 +27,8 @@ def _assistant(settings: Settings, corpus: Path, chat):
     return a
 
 
-def _source_with(messages: list[Message], needle: str) -> int:
-    """The number the prompt gave to the passage containing ``needle``."""
-    user = next(m.content for m in messages if m.role == "user")
-    for line in user.split("\n"):
-        if line.startswith("[") and "]" in line:
-            current = int(line[1 : line.index("]")])
-        elif needle in line:
-            return current
-    raise AssertionError(f"{needle!r} not in the prompt")
-
-
 def test_an_english_answer_with_sources(settings: Settings, corpus: Path) -> None:
-    chat = FakeChatModel([lambda m: f"Marc Lingenhoff leads the New York office [{_source_with(m, 'Lingenhoff')}]."])
+    chat = FakeChatModel([lambda m: f"Marc Lingenhoff leads the New York office [{source_number(m, 'Lingenhoff')}]."])
     a = _assistant(settings, corpus, chat)
     answer = a.ask("Who leads BVB's New York office?")
     assert (answer.route, answer.language, answer.refused) == ("llm", "en", False)
@@ -51,7 +40,7 @@ def test_an_english_answer_with_sources(settings: Settings, corpus: Path) -> Non
 
 
 def test_the_instructions_follow_the_question_language_or_the_forced_one(settings: Settings, corpus: Path) -> None:
-    chat = FakeChatModel([lambda m: f"Hasan Canti [{_source_with(m, 'Canti')}]."])
+    chat = FakeChatModel([lambda m: f"Hasan Canti [{source_number(m, 'Canti')}]."])
     a = _assistant(settings, corpus, chat)
     assert a.ask("Wer ist der Geschäftsführer der GRIP GmbH?").language == "de"
     assert "Antworte auf Deutsch" in chat.calls[-1][0].content
@@ -62,8 +51,8 @@ def test_the_instructions_follow_the_question_language_or_the_forced_one(setting
 def test_an_invented_figure_is_caught_and_the_stricter_retry_wins(settings: Settings, corpus: Path) -> None:
     chat = FakeChatModel(
         [
-            lambda m: f"GRIP is at booth 4711 [{_source_with(m, 'Canti')}].",
-            lambda m: f"GRIP is led by Hasan Canti [{_source_with(m, 'Canti')}].",
+            lambda m: f"GRIP is at booth 4711 [{source_number(m, 'Canti')}].",
+            lambda m: f"GRIP is led by Hasan Canti [{source_number(m, 'Canti')}].",
         ]
     )
     a = _assistant(settings, corpus, chat)
@@ -114,7 +103,7 @@ def test_follow_ups_are_searched_with_the_previous_question(settings: Settings, 
     query, previous = standalone_question("When did it open?", history, "en")
     assert previous == "Who leads BVB's New York office?" and "New York" in query
     assert standalone_question("How many registrants did IMTS 2024 have in total?", history, "en")[1] is None
-    chat = FakeChatModel([lambda m: f"It opened on February 29, 2024 [{_source_with(m, 'February 29')}]."])
+    chat = FakeChatModel([lambda m: f"It opened on February 29, 2024 [{source_number(m, 'February 29')}]."])
     answer = _assistant(settings, corpus, chat).ask("Und wann wurde es eröffnet?", history, language="en")
     assert answer.route == "llm" and "bvb-new-york" in answer.sources[0].document
     assert "previous question: Who leads BVB" in chat.calls[0][-1].content
@@ -129,7 +118,7 @@ def test_overlong_and_empty_questions_are_refused_politely(settings: Settings, c
 
 
 def test_tokens_stream_before_the_answer_is_done(settings: Settings, corpus: Path) -> None:
-    chat = FakeChatModel([lambda m: f"IMTS was first held in Cleveland in 1927 [{_source_with(m, '1927')}]."])
+    chat = FakeChatModel([lambda m: f"IMTS was first held in Cleveland in 1927 [{source_number(m, '1927')}]."])
     events = list(_assistant(settings, corpus, chat).ask_stream("When was IMTS first held?"))
     tokens = [e.text for e in events if isinstance(e, TokenEvent)]
     assert len(tokens) > 5 and isinstance(events[-1], DoneEvent)
@@ -139,7 +128,7 @@ def test_tokens_stream_before_the_answer_is_done(settings: Settings, corpus: Pat
 
 
 def test_one_generation_at_a_time_the_rest_wait(settings: Settings, corpus: Path) -> None:
-    chat = FakeChatModel([lambda m: f"IMTS 2024 had 89,020 registrants [{_source_with(m, '89,020')}]."], delay_s=0.05)
+    chat = FakeChatModel([lambda m: f"IMTS 2024 had 89,020 registrants [{source_number(m, '89,020')}]."], delay_s=0.05)
     a = _assistant(settings, corpus, chat)
     seen: list[int] = []
     threads = [threading.Thread(target=a.ask, args=("How many registrants did IMTS 2024 have?",)) for _ in range(3)]
@@ -205,11 +194,11 @@ def test_a_refusal_in_the_models_own_words_is_recognised(text: str) -> None:
 
 def test_a_fact_cited_to_the_wrong_passage_fails_the_check(settings: Settings, corpus: Path) -> None:
     def wrong(m: list[Message]) -> str:
-        canti = _source_with(m, "Canti")
+        canti = source_number(m, "Canti")
         other = 1 if canti != 1 else 2
         return f"GRIP is led by Hasan Canti [{other}]."
 
-    chat = FakeChatModel([wrong, lambda m: f"GRIP is led by Hasan Canti [{_source_with(m, 'Canti')}]."])
+    chat = FakeChatModel([wrong, lambda m: f"GRIP is led by Hasan Canti [{source_number(m, 'Canti')}]."])
     answer = _assistant(settings, corpus, chat).ask("Who is Hasan Canti of GRIP GmbH?")
     assert answer.route == "retried" and "Canti" in answer.reason
 

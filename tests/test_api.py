@@ -4,7 +4,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from assistant import cli, prompts
 from assistant.api import create_app, warm_up
 from assistant.app import Assistant, build_assistant
-from assistant.chat_models import ChatBackendError, FakeChatModel, Message
+from assistant.chat_models import ChatBackendError, FakeChatModel
 from assistant.embedders import FakeEmbedder
 from assistant.errors import ConfigError
 from assistant.evaluation.runner import http_ask
@@ -25,26 +25,14 @@ from assistant.settings import Settings
 from assistant.store import MemoryStore
 from assistant.types import Answer
 from assistant.web_security import INTERNAL_ERROR, RateLimiter
-from tests.conftest import free_port
+from tests.conftest import free_port, source_number
 
 ORIGIN = "https://www.example.org"
 SSE = {"Accept": "text/event-stream"}
 
 
-def _source_with(messages: Sequence[Message], needle: str) -> int:
-    """The number the prompt gave to the passage containing ``needle``."""
-    user = next(m.content for m in messages if m.role == "user")
-    current = 0
-    for line in user.split("\n"):
-        if line.startswith("[") and "]" in line:
-            current = int(line[1 : line.index("]")])
-        elif needle in line:
-            return current
-    raise AssertionError(f"{needle!r} not in the prompt")
-
-
 def _imts_chat(**kw) -> FakeChatModel:
-    return FakeChatModel([lambda m: f"IMTS was first held in Cleveland in 1927 [{_source_with(m, '1927')}]."], **kw)
+    return FakeChatModel([lambda m: f"IMTS was first held in Cleveland in 1927 [{source_number(m, '1927')}]."], **kw)
 
 
 def _build(settings: Settings, corpus: Path | None, chat, embedder=None, **overrides) -> tuple[Assistant, FastAPI]:
@@ -152,8 +140,8 @@ def test_a_stream_sends_tokens_then_the_answer(settings: Settings, corpus: Path)
 def test_a_checked_answer_replaces_an_invented_figure(settings: Settings, corpus: Path) -> None:
     chat = FakeChatModel(
         [
-            lambda m: f"GRIP is at booth 4711 [{_source_with(m, 'Canti')}].",
-            lambda m: f"GRIP is led by Hasan Canti [{_source_with(m, 'Canti')}].",
+            lambda m: f"GRIP is at booth 4711 [{source_number(m, 'Canti')}].",
+            lambda m: f"GRIP is led by Hasan Canti [{source_number(m, 'Canti')}].",
         ]
     )
     _, app = _build(settings, corpus, chat)
