@@ -35,9 +35,9 @@ def report(real: Assistant, request: pytest.FixtureRequest) -> dict:
         for i in report["items"]
         if i["failures"]
     ]
-    terminal = request.config.pluginmanager.getplugin("terminalreporter")
-    for line in lines:  # into the CI log, whatever pytest captures
-        terminal.write_line(line)
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():  # into the CI log, whatever pytest captures
+        print("\n".join(lines), flush=True)
     return report
 
 
