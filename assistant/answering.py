@@ -15,11 +15,12 @@ from dataclasses import dataclass
 
 from . import prompts
 from .chat_models import ChatBackendError, ChatModel, Message
-from .errors import ConfigError, ModelNotAvailable, QuestionRejected
+from .errors import ConfigError, ModelNotAvailable
 from .extractive import extractive_answer
 from .grounding import check_answer, cited_indices
 from .lang import detect_language
 from .lexical import tokenize
+from .questions import accepted_question
 from .retrieval import HybridRetriever
 from .safety import looks_like_injection
 from .settings import Settings
@@ -157,18 +158,8 @@ class Answerer:
 
     def stream(self, question: str, history: Sequence[Turn] = (), language: str | None = None) -> Iterator[AnswerEvent]:
         started = time.perf_counter()
-        question = " ".join(question.split())
-        lang = answer_language(question, self.settings, language)
-        if not question:
-            raise QuestionRejected("Bitte stellen Sie eine Frage." if lang == "de" else "Please type a question.")
-        if len(question) > self.settings.max_question_chars:
-            raise QuestionRejected(
-                f"Die Frage ist zu lang (höchstens {self.settings.max_question_chars} Zeichen). "
-                "Bitte fassen Sie sie kürzer."
-                if lang == "de"
-                else f"That question is too long (at most {self.settings.max_question_chars} characters). "
-                "Please ask it more briefly."
-            )
+        lang = answer_language(" ".join(question.split()), self.settings, language)
+        question = accepted_question(question, self.settings.max_question_chars, lang)
         query, previous = standalone_question(question, history, lang)
         passages = self.retriever.search(query, k=self.settings.context_passages)
         timings: dict[str, float | None] = {"retrieve_ms": _ms(started), "first_token_ms": None, "total_ms": None}

@@ -20,7 +20,8 @@ from pydantic import BaseModel, Field
 from .answering import answer_language
 from .app import Assistant
 from .chat_models import Message
-from .errors import AssistantError, IndexEmpty, QuestionRejected
+from .errors import AssistantError, IndexEmpty
+from .questions import accepted_question
 from .settings import Settings
 from .store import VectorStore
 from .types import ReplaceEvent, TokenEvent, Turn
@@ -190,16 +191,8 @@ def _not_ready(detail: str) -> JSONResponse:
 def _check_question(question: str, language: str | None, settings: Settings) -> None:
     """Refused before any work (and before a stream starts), politely, in the question's language."""
     text = " ".join(question.split())
-    limit = settings.max_question_chars
-    german = answer_language(text[:limit], settings, language) == "de"
-    if not text:
-        raise QuestionRejected("Bitte stellen Sie eine Frage." if german else "Please type a question.")
-    if len(text) > limit:
-        raise QuestionRejected(
-            f"Die Frage ist zu lang (höchstens {limit} Zeichen). Bitte fassen Sie sie kürzer."
-            if german
-            else f"That question is too long (at most {limit} characters). Please ask it more briefly."
-        )
+    lang = answer_language(text[: settings.max_question_chars], settings, language)
+    accepted_question(text, settings.max_question_chars, lang)
 
 
 def _sse(event: str, data: dict[str, Any]) -> str:

@@ -6,9 +6,10 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .embedders import Embedder
-from .errors import IndexEmpty, QuestionRejected
+from .errors import IndexEmpty
 from .lang import detect_language
 from .lexical import BM25
+from .questions import accepted_question
 from .settings import Settings
 from .store import VectorStore
 from .types import Chunk, Passage
@@ -40,14 +41,7 @@ class HybridRetriever:
 
     def search(self, question: str, k: int | None = None, language: str | None = None) -> list[Passage]:
         """Rank passages for a question; ``language`` restricts the documents searched (not the question)."""
-        question = question.strip()
-        if not question:
-            raise QuestionRejected("Please type a question.")
-        if len(question) > self.settings.max_question_chars:
-            raise QuestionRejected(
-                f"That question is too long ({len(question)} characters; the limit is "
-                f"{self.settings.max_question_chars}). Please ask it more briefly."
-            )
+        question = accepted_question(question, self.settings.max_question_chars, "en")
         lexical = self._lexical_index()
         if not lexical.chunks:
             raise IndexEmpty()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from assistant.app import Assistant
+from assistant.evaluation.runner import git_commit
 from assistant.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,20 +17,11 @@ DATASET = ROOT / "evals" / "datasets" / "golden.jsonl"
 REPORTS = ROOT / "evals" / "reports"
 
 
-def git_commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
-        return out.stdout.strip() + ("-dirty" if dirty.strip() else "")
-    except OSError:
-        return "unknown"
-
-
 def run_meta(settings: Settings, **extra: Any) -> dict[str, Any]:
     safe = settings.model_dump(mode="json", exclude={"openai_api_key"})
     return {
         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "commit": git_commit(),
+        "commit": git_commit(ROOT),
         "machine": f"{platform.machine()}, {platform.python_version()}",
         "settings": safe,
         **extra,

@@ -82,6 +82,16 @@ def corpus(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def cli_env(tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The CLI as a user runs it: in a fresh folder, the fake embedder, the test corpus, no config file."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ASSISTANT_EMBEDDER", "fake")
+    monkeypatch.setenv("ASSISTANT_KNOWLEDGE_DIR", str(corpus))
+    monkeypatch.setenv("ASSISTANT_CONFIG", str(tmp_path / "none.toml"))
+    return corpus
+
+
+@pytest.fixture
 def settings(tmp_path: Path):
     from assistant.settings import Settings
 

@@ -9,17 +9,8 @@ import pytest
 from assistant import cli
 
 
-@pytest.fixture
-def env(tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("ASSISTANT_EMBEDDER", "fake")
-    monkeypatch.setenv("ASSISTANT_KNOWLEDGE_DIR", str(corpus))
-    monkeypatch.setenv("ASSISTANT_CONFIG", str(tmp_path / "none.toml"))
-    return corpus
-
-
-def test_ingest_prints_counts_and_names_skipped_files(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (env / "broken.pdf").write_bytes(b"%PDF-1.4 nonsense")
+def test_ingest_prints_counts_and_names_skipped_files(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (cli_env / "broken.pdf").write_bytes(b"%PDF-1.4 nonsense")
     assert cli.main(["ingest", "--quiet"]) == 0
     out, err = capsys.readouterr()
     assert "3 added, 0 updated, 0 removed, 0 unchanged, 1 skipped" in out
@@ -28,7 +19,7 @@ def test_ingest_prints_counts_and_names_skipped_files(env: Path, capsys: pytest.
     assert "0 added, 0 updated, 0 removed, 3 unchanged" in capsys.readouterr().out
 
 
-def test_search_json_is_a_ranked_list(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_search_json_is_a_ranked_list(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cli.main(["ingest", "--quiet"])
     capsys.readouterr()
     assert cli.main(["search", "--json", "-k", "2", "Who leads the BVB office in New York?"]) == 0
@@ -38,7 +29,7 @@ def test_search_json_is_a_ranked_list(env: Path, capsys: pytest.CaptureFixture[s
     assert {"rank", "score", "text", "title", "document", "organisation", "language"} <= set(result[0])
 
 
-def test_search_jsonl_answers_line_by_line(env: Path, capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
+def test_search_jsonl_answers_line_by_line(cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
     cli.main(["ingest", "--quiet"])
     capsys.readouterr()
     lines = '{"question": "Hasan Canti"}\n\n{"question": "89,020 registrants"}\nnot json\n'
@@ -50,20 +41,20 @@ def test_search_jsonl_answers_line_by_line(env: Path, capsys: pytest.CaptureFixt
     assert "error" in out[2] and out[2]["line"] == 4
 
 
-def test_errors_are_messages_not_tracebacks(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_errors_are_messages_not_tracebacks(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["search", "Who leads GRIP?"]) == 4
     err = capsys.readouterr().err
     assert err.startswith("error: No documents indexed yet") and "Traceback" not in err
 
 
-def test_a_missing_model_names_the_command_that_fetches_it(env: Path, capsys, monkeypatch) -> None:
+def test_a_missing_model_names_the_command_that_fetches_it(cli_env: Path, capsys, monkeypatch) -> None:
     monkeypatch.setenv("ASSISTANT_EMBEDDER", "embeddinggemma-300m")
-    monkeypatch.setenv("ASSISTANT_MODELS_DIR", str(env / "nowhere"))
+    monkeypatch.setenv("ASSISTANT_MODELS_DIR", str(cli_env / "nowhere"))
     assert cli.main(["ingest", "--quiet"]) == 3
     assert "assistant models fetch" in capsys.readouterr().err
 
 
-def test_ask_json_has_the_documented_fields(env: Path, capsys, monkeypatch) -> None:
+def test_ask_json_has_the_documented_fields(cli_env: Path, capsys, monkeypatch) -> None:
     monkeypatch.setenv("ASSISTANT_LLM_BACKEND", "none")
     cli.main(["ingest", "--quiet"])
     capsys.readouterr()
@@ -75,7 +66,7 @@ def test_ask_json_has_the_documented_fields(env: Path, capsys, monkeypatch) -> N
     assert {"retrieve_ms", "first_token_ms", "total_ms"} == set(answer["timings"])
 
 
-def test_ask_jsonl_takes_history_and_names_bad_lines(env: Path, capsys, monkeypatch) -> None:
+def test_ask_jsonl_takes_history_and_names_bad_lines(cli_env: Path, capsys, monkeypatch) -> None:
     monkeypatch.setenv("ASSISTANT_LLM_BACKEND", "none")
     cli.main(["ingest", "--quiet"])
     capsys.readouterr()
@@ -100,7 +91,7 @@ def test_ask_jsonl_takes_history_and_names_bad_lines(env: Path, capsys, monkeypa
     assert "history must be a list" in out[2]["error"]
 
 
-def test_ask_streams_readable_text_with_sources(env: Path, capsys, monkeypatch) -> None:
+def test_ask_streams_readable_text_with_sources(cli_env: Path, capsys, monkeypatch) -> None:
     monkeypatch.setenv("ASSISTANT_LLM_BACKEND", "none")
     cli.main(["ingest", "--quiet"])
     capsys.readouterr()

@@ -105,11 +105,7 @@ def test_the_html_report_escapes_what_came_from_the_run_and_compares() -> None:
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("ASSISTANT_EMBEDDER", "fake")
-    monkeypatch.setenv("ASSISTANT_KNOWLEDGE_DIR", str(corpus))
-    monkeypatch.setenv("ASSISTANT_CONFIG", str(tmp_path / "none.toml"))
+def workspace(tmp_path: Path, cli_env: Path) -> Path:
     lines = [
         {
             "id": "reg",
