@@ -65,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="Interactive conversation with history.")
     chat.add_argument("--language", choices=["de", "en"], help="Force the answer language.")
 
-    serve = sub.add_parser("serve", help="Run the HTTP API (docs at /api/docs); indexes the knowledge folder if empty.")
+    serve = sub.add_parser(
+        "serve", help="Serve the kiosk, the widget and the HTTP API; indexes the knowledge folder if empty."
+    )
     serve.add_argument("--host", help="Listen address (default: the host setting, 127.0.0.1).")
     serve.add_argument("--port", type=int, help="Port (default: the port setting, 7860).")
     return parser
@@ -185,12 +187,15 @@ def _serve(assistant: Assistant, host: str, port: int) -> int:
         for path, reason in report.skipped:
             print(f"skipped {path}: {reason}", file=sys.stderr)
         print(report.summary())
-    app = create_app(assistant, assistant.settings)
-    # The screens (kiosk, widget) are mounted into this same app here, before it starts serving.
+    from .ui import mount_screens
+
+    app = mount_screens(create_app(assistant, assistant.settings), assistant, assistant.settings)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("assistant").setLevel(logging.INFO)  # method, path, status, latency: no addresses
     start_warm_up(app, assistant)
-    print(f"Serving on http://{host}:{port} (API docs: /api/docs, readiness: /api/ready). Ctrl-C stops.")
+    base = f"http://{host}:{port}"
+    print(f"Serving on {base}: kiosk {base}/kiosk/, widget {base}/widget/ (snippet: {base}/widget/embed.js),")
+    print(f"API docs {base}/api/docs, readiness {base}/api/ready. Ctrl-C stops.")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False)
     return 0
 

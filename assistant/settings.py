@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -127,9 +127,27 @@ class Settings(BaseSettings):
         description="Host pages allowed to embed the widget in an iframe, as origins like https://www.example.org "
         "(the CSP frame-ancestors); the app itself always may.",
     )
+    kiosk_language: Literal["de", "en"] = Field(
+        "en", description="Language of the kiosk's attract screen; each visitor can switch, and a reset returns to it."
+    )
+    kiosk_idle_s: float = Field(
+        90.0,
+        ge=5,
+        description="Seconds without a touch after which the kiosk clears the conversation and shows the attract "
+        "screen again (a countdown is shown first).",
+    )
+    kiosk_countdown_s: float = Field(
+        10.0, ge=1, description="How many of the kiosk_idle_s seconds the countdown before the reset is shown."
+    )
 
     # --- secrets (read only where used) -------------------------------------------------------------
     openai_api_key: SecretStr | None = Field(None, description="API key for an OpenAI-compatible chat backend.")
+
+    @model_validator(mode="after")
+    def _countdown_within_idle(self) -> Settings:
+        if self.kiosk_countdown_s >= self.kiosk_idle_s:
+            raise ValueError("kiosk_countdown_s must be shorter than kiosk_idle_s")
+        return self
 
     @classmethod
     def settings_customise_sources(

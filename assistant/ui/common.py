@@ -1,0 +1,42 @@
+"""Pieces the kiosk and the widget share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import gradio as gr
+
+from .conversation import Conversation
+from .texts import SUGGESTIONS, Language, text
+
+Ask = Callable[[Conversation, str], Iterator[list[Any]]]
+
+
+def question_field(lang: Language, clear: bool = False) -> Any:
+    """The question box's label and placeholder in ``lang``; emptied when ``clear``."""
+    label, placeholder = text("input_label", lang), text("placeholder", lang)
+    if clear:
+        return gr.update(value="", label=label, placeholder=placeholder)
+    return gr.update(label=label, placeholder=placeholder)
+
+
+def suggested(ask: Ask, index: int) -> Callable[[Conversation], Iterator[list[Any]]]:
+    """A suggestion button's handler: asks the suggestion at ``index`` in the conversation's language."""
+
+    def handler(conv: Conversation) -> Iterator[list[Any]]:
+        yield from ask(conv, SUGGESTIONS[conv.language][index])
+
+    return handler
+
+
+def answer_events(outputs: Sequence[Any], status: Any, concurrency_id: str, limit: int) -> dict[str, Any]:
+    """How an answer event runs: gradio's queue position shows on the status line, not over the conversation."""
+    return {
+        "outputs": list(outputs),
+        "show_progress": "minimal",
+        "show_progress_on": [status],
+        "concurrency_limit": limit,
+        "concurrency_id": concurrency_id,
+        "api_visibility": "private",
+    }

@@ -1,0 +1,129 @@
+"""One visitor's conversation on a screen, and the loop that streams an answer into it.
+
+The state lives in the visitor's gradio session only and is cleared by ``reset`` (the kiosk's idle timeout,
+"New conversation"). Questions are never logged; errors are logged by their type and message only.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from ..app import Assistant
+from ..errors import AssistantError, QuestionRejected
+from ..questions import accepted_question
+from ..types import DoneEvent, ReplaceEvent, TokenEvent, Turn
+from .render import Exchange
+from .texts import Language, text
+
+logger = logging.getLogger("assistant.ui")
+
+HISTORY_TURNS = 6  # the last three questions and answers carry follow-ups
+
+
+@dataclass
+class Conversation:
+    language: Language = "en"
+    exchanges: list[Exchange] = field(default_factory=list)
+    history: list[Turn] = field(default_factory=list)
+    last_active: float = field(default_factory=time.monotonic)
+    busy: bool = False
+    epoch: int = 0  # bumped by every reset: an answer still streaming for the last visitor stops there
+
+    def touch(self, now: float | None = None) -> None:
+        self.last_active = time.monotonic() if now is None else now
+
+    def reset(self, language: Language | None = None) -> None:
+        """Forget everything the visitor said and saw."""
+        self.exchanges.clear()
+        self.history.clear()
+        self.busy = False
+        self.epoch += 1
+        if language is not None:
+            self.language = language
+        self.touch()
+
+    def idle_for(self, now: float | None = None) -> float:
+        return (time.monotonic() if now is None else now) - self.last_active
+
+    def expire(self, idle_s: float, now: float | None = None) -> bool:
+        """Reset when nothing happened for ``idle_s`` seconds (the server-side guard behind the screen's timer)."""
+        if self.busy or self.idle_for(now) < idle_s or not (self.exchanges or self.history):
+            return False
+        self.reset()
+        return True
+
+
+def stream_answer(
+    assistant: Assistant, conversation: Conversation, question: str, language: Language | None
+) -> Iterator[Exchange]:
+    """Ask, and yield the exchange after every change: queued → thinking → streaming → done (or error).
+
+    ``language`` forces the answer language (the kiosk's switch); ``None`` follows the question. Nothing is
+    raised to the screen: a rejected question shows its polite message, any other failure a friendly one.
+    """
+    shown_language = language or conversation.language
+    exchange = Exchange(question=question.strip()[:1000], language=shown_language)
+    if conversation.busy:
+        return
+    conversation.busy = True
+    conversation.touch()
+    epoch = conversation.epoch
+    conversation.exchanges.append(exchange)
+    try:
+        accepted_question(question, assistant.settings.max_question_chars, shown_language)
+        answerer = assistant.answerer
+        ahead = answerer.queue_depth + (1 if answerer.busy else 0) if answerer.chat is not None else 0
+        if ahead:
+            exchange.status, exchange.ahead = "queued", ahead
+        yield exchange
+        yield from _events(assistant, conversation, exchange, question, language, lambda: conversation.epoch != epoch)
+    except QuestionRejected as exc:
+        exchange.status, exchange.answer = "error", str(exc)
+    except AssistantError as exc:
+        logger.warning("answer failed: %s: %s", type(exc).__name__, exc)
+        exchange.status, exchange.answer = "error", text("error", shown_language)
+    except Exception as exc:
+        logger.error("unexpected error while answering: %s", type(exc).__name__, exc_info=exc)
+        exchange.status, exchange.answer = "error", text("error", shown_language)
+    finally:
+        if conversation.epoch == epoch:
+            conversation.busy = False
+            conversation.touch()
+    if conversation.epoch == epoch:
+        yield exchange
+
+
+def _events(
+    assistant: Assistant,
+    conversation: Conversation,
+    exchange: Exchange,
+    question: str,
+    language: Language | None,
+    stale: Callable[[], bool],
+) -> Iterator[Exchange]:
+    events = assistant.ask_stream(question, list(conversation.history), language)
+    try:
+        for event in events:
+            if stale():
+                return  # the conversation was cleared meanwhile: nothing goes into the next visitor's
+            if isinstance(event, TokenEvent):
+                exchange.status = "streaming"
+                exchange.answer += event.text
+            elif isinstance(event, ReplaceEvent):
+                exchange.status = "streaming"
+                exchange.answer = event.text
+            elif isinstance(event, DoneEvent):
+                answer = event.answer
+                exchange.answer, exchange.sources = answer.answer, answer.sources
+                exchange.language = "de" if answer.language == "de" else "en"
+                exchange.status = "done"
+                turns = [Turn("user", answer.question), Turn("assistant", answer.answer)]
+                conversation.history[:] = [*conversation.history, *turns][-HISTORY_TURNS:]
+            yield exchange
+    finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()  # frees the generation slot when the visitor went away

@@ -1,0 +1,153 @@
+"""The booth kiosk (``/kiosk``): full screen, touch-first, German/English, an idle reset for the next visitor.
+
+The screen's timer lives in ``static/kiosk.js`` (it shows the countdown, then presses "New conversation");
+``Conversation.expire`` enforces the same timeout on the server, so a question after a long pause never
+carries the last visitor's conversation even if the page's timer did not run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from html import escape
+from typing import Any
+
+import gradio as gr
+
+from ..app import Assistant
+from ..settings import Settings
+from .common import answer_events, question_field, suggested
+from .conversation import Conversation, stream_answer
+from .render import render_conversation
+from .static import read_static
+from .texts import LANGUAGES, SUGGESTIONS, TEXTS, Language, text
+
+N_SUGGESTIONS = max(len(q) for q in SUGGESTIONS.values())
+QUEUE_LIMIT = 4  # gradio runs this many answers of the kiosk at once; the rest wait in gradio's queue
+
+
+def header_html(lang: Language) -> str:
+    return (
+        f'<div class="fa-header" lang="{lang}"><h1>{escape(text("title", lang))}</h1>'
+        f"<p>{escape(text('subtitle', lang))}</p></div>"
+    )
+
+
+def attract_html(lang: Language) -> str:
+    return f'<h2 class="fa-attract-title" lang="{lang}">{escape(text("suggestions", lang))}</h2>'
+
+
+def kiosk_head(settings: Settings) -> str:
+    """The idle timer's configuration and the page script (inline: the CSP allows 'self' and inline scripts)."""
+    config = {
+        "language": settings.kiosk_language,
+        "idle_s": settings.kiosk_idle_s,
+        "countdown_s": settings.kiosk_countdown_s,
+        "texts": {
+            lang: {key: TEXTS[key][lang] for key in ("idle_title", "idle_body", "idle_stay")} for lang in LANGUAGES
+        },
+    }
+    data = json.dumps(config, ensure_ascii=True).replace("<", "\\u003c")
+    return (
+        f'<script type="application/json" id="fa-kiosk-config">{data}</script>'
+        f"<script>{read_static('screens.js')}</script><script>{read_static('kiosk.js')}</script>"
+    )
+
+
+def build_kiosk(assistant: Assistant, settings: Settings) -> gr.Blocks:
+    default: Language = settings.kiosk_language
+    idle_s = settings.kiosk_idle_s
+
+    with gr.Blocks(title="IMTS 2024 · Dortmund", analytics_enabled=False, fill_width=True) as kiosk:
+        state = gr.State(lambda: Conversation(language=default), time_to_live=max(600.0, idle_s * 2))
+        with gr.Row(elem_id="fa-kiosk-top", equal_height=True):
+            header = gr.Markdown(header_html(default), elem_id="fa-kiosk-header", latex_delimiters=[], scale=1)
+            lang_buttons: dict[Language, gr.Button] = {
+                "de": gr.Button("Deutsch", elem_id="fa-lang-de", size="lg", scale=0, min_width=170),
+                "en": gr.Button("English", elem_id="fa-lang-en", size="lg", scale=0, min_width=170),
+            }
+        with gr.Column(elem_id="fa-attract") as attract:
+            attract_title = gr.Markdown(attract_html(default), latex_delimiters=[])
+            with gr.Row(elem_id="fa-suggestions"):
+                suggestions = [
+                    gr.Button(q, elem_classes=["fa-suggestion"], size="lg", min_width=280) for q in SUGGESTIONS[default]
+                ]
+        conversation = gr.Markdown(
+            render_conversation([], default, "kiosk"),
+            elem_id="fa-kiosk-conversation",
+            latex_delimiters=[],
+            sanitize_html=True,
+            header_links=False,
+        )
+        status = gr.Markdown("", elem_id="fa-kiosk-status")
+        with gr.Row(elem_id="fa-kiosk-ask", equal_height=True):
+            question = gr.Textbox(
+                label=text("input_label", default),
+                placeholder=text("placeholder", default),
+                max_length=settings.max_question_chars,
+                elem_id="fa-kiosk-question",
+                scale=5,
+                lines=1,
+                max_lines=3,
+                autoscroll=False,
+            )
+            send = gr.Button(text("send", default), variant="primary", elem_id="fa-kiosk-send", size="lg", scale=1)
+            new = gr.Button(text("new", default), elem_id="fa-kiosk-new", size="lg", scale=1)
+        # Pressed by the page's idle timer (static/kiosk.js): like "New conversation", and back to the default language.
+        idle_reset = gr.Button("reset", elem_id="fa-kiosk-idle-reset", visible="hidden")
+
+        def screen(conv: Conversation, clear: bool = False) -> list[Any]:
+            """Every text that depends on the language, and the attract screen when nothing was asked."""
+            lang = conv.language
+            return [
+                conv,
+                header_html(lang),
+                attract_html(lang),
+                gr.update(visible=not conv.exchanges),
+                *[gr.update(value=q, visible=True) for q in SUGGESTIONS[lang]],
+                render_conversation(conv.exchanges, lang, "kiosk"),
+                question_field(lang, clear),
+                text("send", lang),
+                text("new", lang),
+                *[gr.update(variant="primary" if code == lang else "secondary") for code in LANGUAGES],
+            ]
+
+        screen_outputs = [state, header, attract_title, attract, *suggestions, conversation, question, send, new]
+        screen_outputs += list(lang_buttons.values())
+
+        def ask(conv: Conversation, q: str) -> Iterator[list[Any]]:
+            if not q.strip() or conv.busy:
+                yield [conv, gr.skip(), gr.skip(), gr.skip()]
+                return
+            conv.expire(idle_s)
+            for _ in stream_answer(assistant, conv, q, conv.language):
+                yield [conv, render_conversation(conv.exchanges, conv.language, "kiosk"), "", gr.update(visible=False)]
+
+        events = answer_events([state, conversation, question, attract], status, "kiosk-answer", QUEUE_LIMIT)
+        gr.on([question.submit, send.click], ask, inputs=[state, question], **events)
+        for i, button in enumerate(suggestions):
+            button.click(suggested(ask, i), inputs=[state], **events)
+
+        def switch(lang: Language) -> Callable[[Conversation], list[Any]]:
+            def handler(conv: Conversation) -> list[Any]:
+                conv.language = lang
+                conv.touch()
+                return screen(conv)
+
+            return handler
+
+        for code in LANGUAGES:
+            lang_buttons[code].click(switch(code), inputs=[state], outputs=screen_outputs, api_visibility="private")
+
+        def reset(conv: Conversation) -> list[Any]:
+            conv.reset()
+            return screen(conv, clear=True)
+
+        def idle(conv: Conversation) -> list[Any]:
+            conv.reset(language=default)
+            return screen(conv, clear=True)
+
+        new.click(reset, inputs=[state], outputs=screen_outputs, api_visibility="private")
+        idle_reset.click(idle, inputs=[state], outputs=screen_outputs, api_visibility="private")
+        kiosk.load(lambda conv: screen(conv), inputs=[state], outputs=screen_outputs, api_visibility="private")
+    return kiosk

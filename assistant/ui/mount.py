@@ -1,0 +1,105 @@
+"""Mount the screens into the API's app: ``/kiosk``, ``/widget``, ``/widget/embed.js``, and ``/`` → ``/kiosk/``.
+
+gradio's sub-apps serve more than a page needs (file and upload routes, a proxy, run history, monitoring,
+its own API). Each is wrapped in ``GradioGuard``, which lets through only what the page itself uses; the
+rest is a 404 before gradio sees it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse
+from starlette.routing import Mount
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ..app import Assistant
+from ..settings import Settings
+from .static import read_static
+
+KIOSK_PATH = "/kiosk"
+WIDGET_PATH = "/widget"
+
+# What a gradio page requests, relative to its mount point: the page, its config and assets, the queue.
+_ALLOWED = re.compile(
+    r"^/?$|^/(config|theme\.css|favicon\.ico)/?$|^/(assets|static|svelte)/[\w./-]+$"
+    r"|^/gradio_api/(queue/join|queue/data|heartbeat/[\w-]+|startup-events|cancel|info|app_id)/?$"
+)
+_METHODS = {"GET", "HEAD", "POST"}
+
+
+class GradioGuard:
+    """Lets a request into a mounted gradio app only when its path is one the page itself needs."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path = scope["path"][len(scope.get("root_path", "")) :]
+            if scope["method"] not in _METHODS or ".." in path or not _ALLOWED.match(path):
+                await JSONResponse({"error": "Not found."}, status_code=404)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def mount_screens(app: FastAPI, assistant: Assistant, settings: Settings) -> FastAPI:
+    """Build the kiosk and the widget from the given assistant and mount them (imports gradio: seconds)."""
+    import gradio as gr
+
+    from .kiosk import build_kiosk, kiosk_head
+    from .widget import build_widget, widget_head
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse(f"{KIOSK_PATH}/?__theme=light")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204)
+
+    @app.get(f"{WIDGET_PATH}/embed.js", include_in_schema=False)
+    def embed_js() -> Response:  # before the /widget mount, which would otherwise take this path
+        headers = {"Cache-Control": "public, max-age=300"}
+        return Response(read_static("embed.js"), media_type="text/javascript; charset=utf-8", headers=headers)
+
+    # gradio's bundled font (no web fonts) without its semi-bold file, which holds only a few dozen glyphs:
+    # bold text would mix in glyphs of another font.
+    theme = gr.themes.Default(
+        font=[gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)), "system-ui", "sans-serif"]
+    )
+    screens = [
+        (KIOSK_PATH, build_kiosk(assistant, settings), "kiosk.css", kiosk_head(settings)),
+        (WIDGET_PATH, build_widget(assistant, settings), "widget.css", widget_head()),
+    ]
+    for path, blocks, css, head in screens:
+        blocks.queue(default_concurrency_limit=4, max_size=64)
+        gr.mount_gradio_app(
+            app,
+            blocks,
+            path,
+            footer_links=[],
+            run_history=False,
+            allowed_paths=[],
+            show_error=False,
+            max_file_size=1,
+            ssr_mode=False,
+            mcp_server=False,
+            enable_monitoring=False,
+            pwa=False,
+            theme=theme,
+            css=read_static("screens.css") + read_static(css),
+            head=head,
+        )
+        _guard(app, path)
+    return app
+
+
+def _guard(app: FastAPI, path: str) -> None:
+    for route in app.router.routes:
+        if isinstance(route, Mount) and route.path == path:
+            route.app = GradioGuard(route.app)
+            return
+    raise AssertionError(f"gradio was not mounted at {path}")

@@ -1,0 +1,147 @@
+"""HTML for the screens, built from escaped text only.
+
+Nothing from a document, the model or the visitor reaches the page as markup: every text goes through
+``html.escape``; the only links are http(s) URLs from the sources' metadata, checked here. gradio's Markdown
+component sanitises the result once more (it drops scripts, event handlers and ``javascript:`` links).
+Everything is emitted on one line: a blank line would end the HTML block and let Markdown read the rest.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from html import escape
+from typing import Literal
+from urllib.parse import urlsplit
+
+import segno
+
+from ..types import Source
+from .texts import Language, text
+
+Status = Literal["queued", "thinking", "streaming", "done", "error"]
+Mode = Literal["kiosk", "widget"]
+
+_URL_CHARS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+$")
+
+
+@dataclass
+class Exchange:
+    """One question and its answer as the screen shows it (and nothing more)."""
+
+    question: str
+    language: Language
+    answer: str = ""
+    status: Status = "thinking"
+    ahead: int = 0  # questions before this one while queued
+    sources: tuple[Source, ...] = field(default_factory=tuple)
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL when it is a plain absolute http(s) URL, else ``None`` (never a javascript: or data: link)."""
+    url = (url or "").strip()
+    if not url or len(url) > 500 or not _URL_CHARS.match(url):
+        return None
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return url
+
+
+def qr_svg(url: str, label: str, scale: int = 5) -> str:
+    """An inline SVG QR code of ``url`` (segno escapes the title)."""
+    svg = segno.make(url, error="m", micro=False).svg_inline(
+        scale=scale, border=2, title=label, svgclass="fa-qr-code", dark="#000000", light="#ffffff"
+    )
+    return svg.replace("<svg ", '<svg role="img" ', 1)
+
+
+def paragraph(value: str) -> str:
+    """Escaped text; line breaks kept as ``<br>`` (never a blank line in the output)."""
+    lines = [escape(line, quote=True) for line in value.strip().splitlines() if line.strip()]
+    return "<br>".join(lines)
+
+
+def render_conversation(exchanges: Sequence[Exchange], lang: Language, mode: Mode) -> str:
+    """The whole conversation; ``role="log"`` makes it a polite live region for screen readers."""
+    turns = "".join(_exchange(i, ex, mode) for i, ex in enumerate(exchanges))
+    label = escape(text("conversation", lang))
+    return f'<div class="fa-conv fa-{mode}" role="log" lang="{lang}" title="{label}">{turns}</div>'
+
+
+def _exchange(index: int, ex: Exchange, mode: Mode) -> str:
+    lang = ex.language
+    question = (
+        f'<p class="fa-q"><span class="fa-who">{escape(text("you", lang))}</span>'
+        f'<span class="fa-text">{paragraph(ex.question)}</span></p>'
+    )
+    if ex.status == "queued":
+        body = f'<p class="fa-status fa-queued">{escape(text("queued", lang, ahead=ex.ahead))}</p>'
+    elif ex.status == "thinking":
+        body = f'<p class="fa-status fa-thinking">{escape(text("thinking", lang))}</p>'
+    elif ex.status == "error":
+        body = f'<p class="fa-status fa-error">{paragraph(ex.answer)}</p>'
+    else:
+        body = f'<p class="fa-text">{paragraph(ex.answer)}</p>'
+        if ex.status == "done" and ex.sources:
+            body += kiosk_sources(index, ex.sources, lang) if mode == "kiosk" else widget_sources(ex.sources, lang)
+    return (
+        f'<section class="fa-turn fa-{ex.status}" lang="{lang}">{question}'
+        f'<div class="fa-a"><span class="fa-who">{escape(text("assistant", lang))}</span>'
+        f"{body}</div></section>"
+    )
+
+
+def kiosk_sources(index: int, sources: Sequence[Source], lang: Language) -> str:
+    """Numbered chips; each opens a card in place (a ``<details>``: no script needed, keyboard-operable)."""
+    chips = "".join(_kiosk_card(index, s, lang) for s in sources)
+    return (
+        f'<div class="fa-sources"><p class="fa-sources-title">{escape(text("sources", lang))} · '
+        f'<span class="fa-hint">{escape(text("source_hint", lang))}</span></p>{chips}</div>'
+    )
+
+
+def _kiosk_card(index: int, source: Source, lang: Language) -> str:
+    url = safe_url(source.url)
+    if url:
+        website = f'<p class="fa-url"><span class="fa-label">{escape(text("website", lang))}:</span> {escape(url)}</p>'
+        qr = (
+            f'<figure class="fa-qr">{qr_svg(url, text("qr", lang))}'
+            f"<figcaption>{escape(text('qr_hint', lang))}</figcaption></figure>"
+        )
+    else:
+        website, qr = f'<p class="fa-url">{escape(text("no_website", lang))}</p>', ""
+    organisation = (
+        f'<p class="fa-org"><span class="fa-label">{escape(text("organisation", lang))}:</span> '
+        f"{escape(source.organisation)}</p>"
+        if source.organisation
+        else ""
+    )
+    return (
+        f'<details class="fa-chip" name="fa-sources-{index}"><summary>'
+        f'<span class="fa-n">{source.n}</span> {escape(source.title)}</summary>'
+        f'<div class="fa-card"><h3 class="fa-card-title">{escape(source.title)}</h3>{organisation}'
+        f'<blockquote class="fa-snippet">{paragraph(source.snippet)}</blockquote>{website}{qr}'
+        f'<button type="button" class="fa-close">{escape(text("close", lang))}</button></div></details>'
+    )
+
+
+def widget_sources(sources: Sequence[Source], lang: Language) -> str:
+    """Numbered links to the sources' websites (a new tab, no referrer); a source without one is plain text."""
+    items = []
+    for s in sources:
+        label = f'<span class="fa-n">{s.n}</span> {escape(s.title)}'
+        url = safe_url(s.url)
+        if url:
+            hint = escape(text("opens_new_tab", lang))
+            label = (
+                f'<a href="{escape(url, quote=True)}" target="_blank" rel="noopener noreferrer" '
+                f'title="{hint}">{label}</a>'
+            )
+        org = f' <span class="fa-org">– {escape(s.organisation)}</span>' if s.organisation else ""
+        items.append(f"<li>{label}{org}</li>")
+    return (
+        f'<div class="fa-sources"><p class="fa-sources-title">{escape(text("sources", lang))}</p>'
+        f'<ol class="fa-links">{"".join(items)}</ol></div>'
+    )

@@ -1,0 +1,107 @@
+"""The compact chat for other websites (``/widget``), opened in an iframe by ``/widget/embed.js``.
+
+The language of its texts comes from ``?lang=`` (the snippet passes the host page's ``<html lang>``); answers
+follow the question's language. Nothing is kept across page loads: the conversation lives in the gradio
+session of this one page view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from html import escape
+from typing import Any
+
+import gradio as gr
+
+from ..app import Assistant
+from ..settings import Settings
+from .common import answer_events, question_field, suggested
+from .conversation import Conversation, stream_answer
+from .render import render_conversation
+from .static import read_static
+from .texts import SUGGESTIONS, Language, language, text
+
+N_SUGGESTIONS = 3
+QUEUE_LIMIT = 4
+WIDGET_TTL_S = 3600.0  # an abandoned widget's conversation is dropped from the server's memory after this
+
+
+def widget_header(lang: Language) -> str:
+    return (
+        f'<div class="fa-header" lang="{lang}"><h1>{escape(text("widget_title", lang))}</h1>'
+        f"<p>{escape(text('widget_hint', lang))}</p></div>"
+    )
+
+
+def widget_head() -> str:
+    return f"<script>{read_static('screens.js')}</script>"
+
+
+def build_widget(assistant: Assistant, settings: Settings) -> gr.Blocks:
+    with gr.Blocks(title="Dortmund @ IMTS 2024", analytics_enabled=False, fill_width=True) as widget:
+        state = gr.State(lambda: Conversation(language="en"), time_to_live=WIDGET_TTL_S)
+        header = gr.Markdown(widget_header("en"), elem_id="fa-widget-header", latex_delimiters=[])
+        conversation = gr.Markdown(
+            render_conversation([], "en", "widget"),
+            elem_id="fa-widget-conversation",
+            latex_delimiters=[],
+            sanitize_html=True,
+            header_links=False,
+        )
+        with gr.Column(elem_id="fa-widget-suggestions") as suggestion_box:
+            suggestions = [
+                gr.Button(q, elem_classes=["fa-suggestion"], size="md") for q in SUGGESTIONS["en"][:N_SUGGESTIONS]
+            ]
+        status = gr.Markdown("", elem_id="fa-widget-status")
+        with gr.Row(elem_id="fa-widget-ask", equal_height=True):
+            question = gr.Textbox(
+                label=text("input_label", "en"),
+                placeholder=text("placeholder", "en"),
+                max_length=settings.max_question_chars,
+                elem_id="fa-widget-question",
+                scale=4,
+                min_width=160,
+                lines=1,
+                max_lines=3,
+            )
+            send = gr.Button(text("send", "en"), variant="primary", elem_id="fa-widget-send", scale=1, min_width=70)
+        new = gr.Button(text("new", "en"), elem_id="fa-widget-new", size="sm")
+
+        def screen(conv: Conversation, clear: bool = False) -> list[Any]:
+            lang = conv.language
+            return [
+                conv,
+                widget_header(lang),
+                render_conversation(conv.exchanges, lang, "widget"),
+                gr.update(visible=not conv.exchanges),
+                *[gr.update(value=q) for q in SUGGESTIONS[lang][:N_SUGGESTIONS]],
+                question_field(lang, clear),
+                text("send", lang),
+                text("new", lang),
+            ]
+
+        screen_outputs = [state, header, conversation, suggestion_box, *suggestions, question, send, new]
+
+        def start(conv: Conversation, request: gr.Request) -> list[Any]:
+            conv.language = language(request.query_params.get("lang") if request else None, default="en")
+            return screen(conv)
+
+        def ask(conv: Conversation, q: str) -> Iterator[list[Any]]:
+            if not q.strip() or conv.busy:
+                yield [conv, gr.skip(), gr.skip(), gr.skip()]
+                return
+            for _ in stream_answer(assistant, conv, q, None):
+                yield [conv, render_conversation(conv.exchanges, conv.language, "widget"), "", gr.update(visible=False)]
+
+        events = answer_events([state, conversation, question, suggestion_box], status, "widget-answer", QUEUE_LIMIT)
+        gr.on([question.submit, send.click], ask, inputs=[state, question], **events)
+        for i, button in enumerate(suggestions):
+            button.click(suggested(ask, i), inputs=[state], **events)
+
+        def reset(conv: Conversation) -> list[Any]:
+            conv.reset()
+            return screen(conv, clear=True)
+
+        new.click(reset, inputs=[state], outputs=screen_outputs, api_visibility="private")
+        widget.load(start, inputs=[state], outputs=screen_outputs, api_visibility="private")
+    return widget
