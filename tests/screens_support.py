@@ -39,6 +39,8 @@ language: de
 Die Planted Robotics GmbH baut Greifer <script>alert('document')</script> und <img src=x onerror=alert('image')> Sensoren in Dortmund-Hörde.
 """
 
+GRIP_SITE = "https://grip.example/"
+IMTS_SITE = "https://imts.example/history"
 GRIP_DE = "Die GRIP GmbH aus Dortmund entwickelt Schnellwechsel- und Verbindungssysteme für Roboter"
 IMTS_EN = "IMTS was first held in Cleveland, Ohio, in 1927"
 
@@ -76,6 +78,8 @@ def build_screens(tmp: Path, delay_s: float = 0.03, plant: bool = False, **overr
     chat = FakeChatModel([scripted_reply], delay_s=delay_s)
     assistant = build_assistant(settings, embedder=FakeEmbedder(), store=MemoryStore(), chat=chat)
     corpus = write_corpus(tmp)
+    for path, website in ((corpus / "orgs" / "grip.de.md", GRIP_SITE), (corpus / "imts-2024.en.md", IMTS_SITE)):
+        path.write_text(path.read_text(encoding="utf-8").replace("\nlanguage:", f"\nwebsite: {website}\nlanguage:", 1))
     if plant:
         (corpus / "planted.de.md").write_text(PLANTED, encoding="utf-8")
     assistant.ingest([corpus], progress=False)

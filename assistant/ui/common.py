@@ -7,10 +7,23 @@ from typing import Any
 
 import gradio as gr
 
+from ..web_security import RateLimiter
 from .conversation import Conversation
 from .texts import SUGGESTIONS, Language, text
 
-Ask = Callable[[Conversation, str], Iterator[list[Any]]]
+Ask = Callable[[Conversation, str, gr.Request], Iterator[list[Any]]]
+
+
+class ScreenLimiter:
+    """The API's per-client rate limit, for the questions asked on a screen."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.limiter = RateLimiter(per_minute)
+
+    def allows(self, request: gr.Request | None) -> bool:
+        client = getattr(request, "client", None)
+        host = getattr(client, "host", None) or "unknown"
+        return self.limiter.take(str(host)) == 0.0
 
 
 def question_field(lang: Language, clear: bool = False) -> Any:
@@ -21,13 +34,17 @@ def question_field(lang: Language, clear: bool = False) -> Any:
     return gr.update(label=label, placeholder=placeholder)
 
 
-def suggested(ask: Ask, index: int) -> Callable[[Conversation], Iterator[list[Any]]]:
+def suggested(ask: Ask, index: int) -> Callable[[Conversation, gr.Request], Iterator[list[Any]]]:
     """A suggestion button's handler: asks the suggestion at ``index`` in the conversation's language."""
 
-    def handler(conv: Conversation) -> Iterator[list[Any]]:
-        yield from ask(conv, SUGGESTIONS[conv.language][index])
+    def handler(conv: Conversation, request: gr.Request) -> Iterator[list[Any]]:
+        yield from ask(conv, SUGGESTIONS[conv.language][index], request)
 
     return handler
+
+
+# Screen changes (language, reset, first load) are instant: no progress overlay over the texts.
+QUIET: dict[str, Any] = {"show_progress": "hidden", "api_visibility": "private"}
 
 
 def answer_events(outputs: Sequence[Any], status: Any, concurrency_id: str, limit: int) -> dict[str, Any]:

@@ -45,6 +45,11 @@ class Conversation:
             self.language = language
         self.touch()
 
+    def note(self, question: str, message: str, language: Language) -> None:
+        """Show a message in place of an answer (e.g. the rate limit) without asking anything."""
+        self.exchanges.append(Exchange(question.strip()[:1000], language, answer=message, status="error"))
+        self.touch()
+
     def idle_for(self, now: float | None = None) -> float:
         return (time.monotonic() if now is None else now) - self.last_active
 

@@ -16,7 +16,7 @@ import gradio as gr
 
 from ..app import Assistant
 from ..settings import Settings
-from .common import answer_events, question_field, suggested
+from .common import QUIET, ScreenLimiter, answer_events, question_field, suggested
 from .conversation import Conversation, stream_answer
 from .render import render_conversation
 from .static import read_static
@@ -57,17 +57,25 @@ def kiosk_head(settings: Settings) -> str:
 def build_kiosk(assistant: Assistant, settings: Settings) -> gr.Blocks:
     default: Language = settings.kiosk_language
     idle_s = settings.kiosk_idle_s
+    limiter = ScreenLimiter(settings.rate_limit_per_minute)
 
     with gr.Blocks(title="IMTS 2024 · Dortmund", analytics_enabled=False, fill_width=True) as kiosk:
         state = gr.State(lambda: Conversation(language=default), time_to_live=max(600.0, idle_s * 2))
         with gr.Row(elem_id="fa-kiosk-top", equal_height=True):
             header = gr.Markdown(header_html(default), elem_id="fa-kiosk-header", latex_delimiters=[], scale=1)
             lang_buttons: dict[Language, gr.Button] = {
-                "de": gr.Button("Deutsch", elem_id="fa-lang-de", size="lg", scale=0, min_width=170),
-                "en": gr.Button("English", elem_id="fa-lang-en", size="lg", scale=0, min_width=170),
+                code: gr.Button(
+                    name,
+                    elem_id=f"fa-lang-{code}",
+                    variant="primary" if code == default else "secondary",
+                    size="lg",
+                    scale=0,
+                    min_width=170,
+                )
+                for code, name in zip(LANGUAGES, ("Deutsch", "English"), strict=True)
             }
         with gr.Column(elem_id="fa-attract") as attract:
-            attract_title = gr.Markdown(attract_html(default), latex_delimiters=[])
+            attract_title = gr.Markdown(attract_html(default), elem_id="fa-attract-title", latex_delimiters=[])
             with gr.Row(elem_id="fa-suggestions"):
                 suggestions = [
                     gr.Button(q, elem_classes=["fa-suggestion"], size="lg", min_width=280) for q in SUGGESTIONS[default]
@@ -115,9 +123,13 @@ def build_kiosk(assistant: Assistant, settings: Settings) -> gr.Blocks:
         screen_outputs = [state, header, attract_title, attract, *suggestions, conversation, question, send, new]
         screen_outputs += list(lang_buttons.values())
 
-        def ask(conv: Conversation, q: str) -> Iterator[list[Any]]:
+        def ask(conv: Conversation, q: str, request: gr.Request) -> Iterator[list[Any]]:
             if not q.strip() or conv.busy:
                 yield [conv, gr.skip(), gr.skip(), gr.skip()]
+                return
+            if not limiter.allows(request):
+                conv.note(q, text("rate_limited", conv.language), conv.language)
+                yield [conv, render_conversation(conv.exchanges, conv.language, "kiosk"), "", gr.update(visible=False)]
                 return
             conv.expire(idle_s)
             for _ in stream_answer(assistant, conv, q, conv.language):
@@ -137,7 +149,7 @@ def build_kiosk(assistant: Assistant, settings: Settings) -> gr.Blocks:
             return handler
 
         for code in LANGUAGES:
-            lang_buttons[code].click(switch(code), inputs=[state], outputs=screen_outputs, api_visibility="private")
+            lang_buttons[code].click(switch(code), inputs=[state], outputs=screen_outputs, **QUIET)
 
         def reset(conv: Conversation) -> list[Any]:
             conv.reset()
@@ -147,7 +159,7 @@ def build_kiosk(assistant: Assistant, settings: Settings) -> gr.Blocks:
             conv.reset(language=default)
             return screen(conv, clear=True)
 
-        new.click(reset, inputs=[state], outputs=screen_outputs, api_visibility="private")
-        idle_reset.click(idle, inputs=[state], outputs=screen_outputs, api_visibility="private")
-        kiosk.load(lambda conv: screen(conv), inputs=[state], outputs=screen_outputs, api_visibility="private")
+        new.click(reset, inputs=[state], outputs=screen_outputs, **QUIET)
+        idle_reset.click(idle, inputs=[state], outputs=screen_outputs, **QUIET)
+        kiosk.load(lambda conv: screen(conv), inputs=[state], outputs=screen_outputs, **QUIET)
     return kiosk

@@ -25,7 +25,7 @@ WIDGET_PATH = "/widget"
 # What a gradio page requests, relative to its mount point: the page, its config and assets, the queue.
 _ALLOWED = re.compile(
     r"^/?$|^/(config|theme\.css|favicon\.ico)/?$|^/(assets|static|svelte)/[\w./-]+$"
-    r"|^/gradio_api/(queue/join|queue/data|heartbeat/[\w-]+|startup-events|cancel|info|app_id)/?$"
+    r"|^/gradio_api/(queue/join|queue/data|heartbeat/[\w-]+|cancel)/?$"
 )
 _METHODS = {"GET", "HEAD", "POST"}
 

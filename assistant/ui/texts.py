@@ -49,6 +49,10 @@ TEXTS: dict[str, dict[Language, str]] = {
         "de": "Entschuldigung, das hat gerade nicht geklappt. Bitte fragen Sie das Standpersonal.",
         "en": "Sorry, that did not work just now. Please ask the booth staff.",
     },
+    "rate_limited": {
+        "de": "Bitte einen Moment Geduld — zu viele Fragen in kurzer Zeit.",
+        "en": "Please wait a moment — too many questions in a short time.",
+    },
     "idle_title": {"de": "Sind Sie noch da?", "en": "Are you still there?"},
     "idle_body": {
         "de": "Das Gespräch wird in {seconds} Sekunden gelöscht.",

@@ -15,7 +15,7 @@ import gradio as gr
 
 from ..app import Assistant
 from ..settings import Settings
-from .common import answer_events, question_field, suggested
+from .common import QUIET, ScreenLimiter, answer_events, question_field, suggested
 from .conversation import Conversation, stream_answer
 from .render import render_conversation
 from .static import read_static
@@ -38,6 +38,7 @@ def widget_head() -> str:
 
 
 def build_widget(assistant: Assistant, settings: Settings) -> gr.Blocks:
+    limiter = ScreenLimiter(settings.rate_limit_per_minute)
     with gr.Blocks(title="Dortmund @ IMTS 2024", analytics_enabled=False, fill_width=True) as widget:
         state = gr.State(lambda: Conversation(language="en"), time_to_live=WIDGET_TTL_S)
         header = gr.Markdown(widget_header("en"), elem_id="fa-widget-header", latex_delimiters=[])
@@ -86,9 +87,13 @@ def build_widget(assistant: Assistant, settings: Settings) -> gr.Blocks:
             conv.language = language(request.query_params.get("lang") if request else None, default="en")
             return screen(conv)
 
-        def ask(conv: Conversation, q: str) -> Iterator[list[Any]]:
+        def ask(conv: Conversation, q: str, request: gr.Request) -> Iterator[list[Any]]:
             if not q.strip() or conv.busy:
                 yield [conv, gr.skip(), gr.skip(), gr.skip()]
+                return
+            if not limiter.allows(request):
+                conv.note(q, text("rate_limited", conv.language), conv.language)
+                yield [conv, render_conversation(conv.exchanges, conv.language, "widget"), "", gr.update(visible=False)]
                 return
             for _ in stream_answer(assistant, conv, q, None):
                 yield [conv, render_conversation(conv.exchanges, conv.language, "widget"), "", gr.update(visible=False)]
@@ -102,6 +107,6 @@ def build_widget(assistant: Assistant, settings: Settings) -> gr.Blocks:
             conv.reset()
             return screen(conv, clear=True)
 
-        new.click(reset, inputs=[state], outputs=screen_outputs, api_visibility="private")
-        widget.load(start, inputs=[state], outputs=screen_outputs, api_visibility="private")
+        new.click(reset, inputs=[state], outputs=screen_outputs, **QUIET)
+        widget.load(start, inputs=[state], outputs=screen_outputs, **QUIET)
     return widget

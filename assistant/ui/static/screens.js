@@ -61,7 +61,10 @@
   const start = () => {
     liveRegion();
     sync();
-    new MutationObserver(sync).observe(document.body, { subtree: true, childList: true, characterData: true });
+    const observer = new MutationObserver(sync);
+    observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+    // gradio sets <html lang> to the browser's locale; the page's language is the conversation's
+    observer.observe(document.documentElement, { attributes: true, attributeFilter: ["lang"] });
   };
   if (document.body) start(); else document.addEventListener("DOMContentLoaded", start);
 })();
