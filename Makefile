@@ -7,12 +7,19 @@ STAMP := $(VENV)/.installed
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: start setup models ingest chat test test-fast lint eval-retrieval eval bench clean
+.PHONY: start setup chromium models ingest chat serve test test-fast test-browser lint eval-retrieval eval bench clean
 
-start: setup models ingest  ## set up, fetch models, index knowledge/, start the product
-	$(BIN)/assistant chat
+start: setup models ingest  ## set up, fetch models, index knowledge/, serve kiosk, widget and API on 127.0.0.1:7860
+	$(BIN)/assistant serve
 
-setup: $(STAMP)  ## create .venv and install the pinned stack (CPU torch, no CUDA download)
+setup: $(STAMP) chromium  ## create .venv and install the pinned stack (CPU torch, no CUDA download)
+
+# The browser tests drive Debian's chromium; Playwright never downloads a browser.
+chromium:
+	@test -x /usr/bin/chromium || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else echo "chromium is missing: sudo apt-get install -y chromium (the browser tests need it)"; fi; }
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -30,11 +37,17 @@ ingest: setup  ## index knowledge/ (no-op when nothing changed)
 chat: setup
 	$(BIN)/assistant chat
 
+serve: setup  ## kiosk (/kiosk), widget (/widget, snippet /widget/embed.js) and API on 127.0.0.1:7860
+	$(BIN)/assistant serve
+
 test: setup models lint  ## the whole suite: fast tests with fakes, then real models, a real Chroma server
 	$(BIN)/python -m pytest
 
-test-fast: setup  ## only the fast tests (fakes, no models)
-	$(BIN)/python -m pytest -m "not slow"
+test-fast: setup  ## only the fast tests (fakes, no models, no browser)
+	$(BIN)/python -m pytest -m "not slow and not browser"
+
+test-browser: setup  ## the kiosk and the widget in chromium (fakes); screenshots in test-artifacts/screenshots/
+	$(BIN)/python -m pytest -m browser
 
 lint: setup
 	$(BIN)/ruff check assistant evals tests
