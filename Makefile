@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: start setup chromium models ingest chat serve test test-fast test-browser lint eval-retrieval eval bench clean
+.PHONY: start setup chromium models ingest chat serve test test-fast test-browser lint eval-retrieval eval bench bench-load clean
 
 start: setup models ingest  ## set up, fetch models, index knowledge/, serve kiosk, widget and API on 127.0.0.1:7860
 	$(BIN)/assistant serve
@@ -60,6 +60,9 @@ eval-retrieval: setup models  ## retrieval hit@k/MRR per language cell, report i
 bench: setup models  ## ingestion and retrieval latency, then answer latency with the local model
 	$(BIN)/python -m evals.bench_retrieval
 	$(BIN)/python -m evals.bench_answers
+
+bench-load: setup models  ## the HTTP API under 10 and 50 concurrent clients: local model, then extractive route
+	$(BIN)/python -m evals.bench_load
 
 eval: setup models  ## answer quality and retrieval on the golden set: evals/reports/eval.json + eval.html
 	$(BIN)/assistant eval
