@@ -15,6 +15,10 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
 
 from assistant import prompts
 from assistant.api import create_app, warm_up
@@ -24,7 +28,7 @@ from assistant.embedders import FakeEmbedder
 from assistant.settings import Settings
 from assistant.store import MemoryStore
 from assistant.ui import mount_screens
-from tests.conftest import free_port, source_number, write_corpus
+from tests.conftest import ROOT, free_port, source_number, write_corpus
 
 PLANTED = """---
 id: planted
@@ -39,6 +43,15 @@ language: de
 Die Planted Robotics GmbH baut Greifer <script>alert('document')</script> und <img src=x onerror=alert('image')> Sensoren in Dortmund-Hörde.
 """
 
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; Playwright never downloads a browser here
+ARGS = [  # as root, headless, nothing calling home
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 GRIP_SITE = "https://grip.example/"
 IMTS_SITE = "https://imts.example/history"
 GRIP_DE = "Die GRIP GmbH aus Dortmund entwickelt Schnellwechsel- und Verbindungssysteme für Roboter"
@@ -105,6 +118,18 @@ def serving(app: Any, port: int | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def host_page(widget_url: str) -> Starlette:
+    """The demo host page from examples/, its snippet pointed at ``widget_url``."""
+    html = (ROOT / "examples" / "widget-demo.html").read_text(encoding="utf-8")
+    assert "http://127.0.0.1:7860/widget/embed.js" in html
+    html = html.replace("http://127.0.0.1:7860", widget_url)
+
+    async def page(request: Request) -> HTMLResponse:
+        return HTMLResponse(html)
+
+    return Starlette(routes=[Route("/", page)])
 
 
 if __name__ == "__main__":  # a local look at the screens with the fakes

@@ -12,25 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from starlette.applications import Starlette
-from starlette.responses import HTMLResponse
-from starlette.routing import Route
 
 from assistant.app import Assistant
 from tests.conftest import ROOT, free_port
-from tests.screens_support import GRIP_SITE, IMTS_SITE, build_screens, serving
+from tests.screens_support import ARGS, CHROMIUM, GRIP_SITE, IMTS_SITE, build_screens, host_page, serving
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 WAIT = 30_000  # ms; the first page of a fresh chromium on a busy 2-core machine takes a while
 GRIP_DE = "Was entwickelt die GRIP GmbH?"
@@ -233,14 +221,6 @@ def test_markup_from_documents_and_the_model_renders_inert(page: Any, screens: t
 
 
 # --- widget ------------------------------------------------------------------------------------------------
-
-
-def host_page(widget_url: str) -> Starlette:
-    """The demo host page from examples/, its snippet pointed at the test server."""
-    html = (ROOT / "examples" / "widget-demo.html").read_text(encoding="utf-8")
-    assert "http://127.0.0.1:7860/widget/embed.js" in html
-    html = html.replace("http://127.0.0.1:7860", widget_url)
-    return Starlette(routes=[Route("/", lambda request: HTMLResponse(html))])
 
 
 @pytest.mark.parametrize("viewport", [(1280, 800), (375, 667)], ids=["desktop", "phone"])

@@ -4,6 +4,7 @@
 (() => {
   "use strict";
   let announced = "";
+  let shownTurns = 0;
   let live = null;
 
   function liveRegion() {
@@ -25,6 +26,8 @@
     if (lang && document.documentElement.lang !== lang) document.documentElement.lang = lang;
     const turns = conv.querySelectorAll(".fa-turn");
     const last = turns[turns.length - 1];
+    if (turns.length > shownTurns && last) last.scrollIntoView({ block: "start" });  // a new question: show it
+    shownTurns = turns.length;
     const wrapper = conv.parentElement;
     if (wrapper) wrapper.setAttribute("aria-busy", last && /fa-(thinking|streaming)/.test(last.className) ? "true" : "false");
     if (!last || !/fa-(done|error|queued)/.test(last.className)) return;
@@ -52,6 +55,7 @@
     const opened = event.target;
     if (!opened.matches || !opened.matches(".fa-chip") || !opened.open) return;
     document.querySelectorAll(".fa-chip[open]").forEach((other) => { if (other !== opened) other.open = false; });
+    opened.scrollIntoView({ block: "nearest" });
   }, true);
   document.addEventListener("keydown", (event) => {
     const open = event.key === "Escape" && document.querySelector(".fa-chip[open]");
