@@ -16,11 +16,12 @@ from typing import Any, Literal
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
 
 from .answering import answer_language
 from .app import Assistant
 from .chat_models import Message
-from .errors import AssistantError, IndexEmpty
+from .errors import AssistantError, Busy, IndexEmpty
 from .questions import accepted_question
 from .settings import Settings
 from .store import VectorStore
@@ -75,6 +76,65 @@ class Readiness:
     error: str | None = None
 
 
+BUSY = (
+    "Gerade kommen sehr viele Fragen gleichzeitig — bitte gleich noch einmal versuchen. / "
+    "Many questions at once right now — please ask again in a moment."
+)
+SPARE_THREADS = 16  # worker threads kept free for /api/ready, the screens and the request holding the slot
+
+
+class Admission:
+    """Chat requests in flight: retrieving, waiting for the one generation slot, or generating.
+
+    Each of them holds one of the server's worker threads while it waits; if waiting requests took every thread,
+    the one holding the slot could not produce its next token and the server would stall. So at most ``limit``
+    are taken (the thread pool is sized above that), and the rest get a polite 503 at once.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._in_flight = 0
+        self._lock = threading.Lock()
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    def enter(self) -> _Ticket:
+        with self._lock:
+            if self._in_flight >= self.limit:
+                raise Busy(BUSY)
+            ahead = self._in_flight
+            self._in_flight += 1
+        return _Ticket(self, ahead)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+
+class _Ticket:
+    """One admitted request; ``ahead`` is how many were in flight when it came. Leaving twice is harmless."""
+
+    def __init__(self, admission: Admission, ahead: int) -> None:
+        self.admission = admission
+        self.ahead = ahead
+        self._left = False
+
+    def leave(self) -> None:
+        if not self._left:
+            self._left = True
+            self.admission._leave()
+
+
+async def _size_thread_pool(needed: int) -> None:
+    import anyio.to_thread
+
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    if limiter.total_tokens < needed:
+        limiter.total_tokens = needed
+
+
 class _PassageCount:
     """Passages in the active index, counted once per index generation."""
 
@@ -102,6 +162,7 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
     app.state.readiness = readiness = Readiness()
     count_passages = _PassageCount(assistant.store)
     limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.admission = admission = Admission(settings.max_questions_in_flight)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     headers = security_headers(settings.allowed_embed_origins)  # a bad origin fails here, not on a request
@@ -109,6 +170,7 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
     add_error_handlers(app)
 
     async def rate_limit(request: Request) -> None:
+        await _size_thread_pool(admission.limit + SPARE_THREADS)
         wait = limiter.take(request.client.host if request.client else "unknown")
         if wait:
             raise RateLimited(wait)
@@ -137,10 +199,18 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
         if stream or "text/event-stream" in request.headers.get("accept", ""):
             if count_passages() == 0:
                 raise IndexEmpty()
-            events = _sse_events(assistant, body.question, history, body.language)
+            ticket = admission.enter()
+            events = _sse_events(assistant, body.question, history, body.language, ticket)
             headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-            return StreamingResponse(events, media_type="text/event-stream", headers=headers)
-        return JSONResponse(assistant.ask(body.question, history, body.language).to_json())
+            # The ticket is also returned after the response, in case the visitor left before the stream began.
+            return StreamingResponse(
+                events, media_type="text/event-stream", headers=headers, background=BackgroundTask(ticket.leave)
+            )
+        ticket = admission.enter()
+        try:
+            return JSONResponse(assistant.ask(body.question, history, body.language).to_json())
+        finally:
+            ticket.leave()
 
     @app.get("/api/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
@@ -199,9 +269,13 @@ def _sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def _sse_events(assistant: Assistant, question: str, history: list[Turn], language: str | None) -> Iterator[str]:
+def _sse_events(
+    assistant: Assistant, question: str, history: list[Turn], language: str | None, ticket: _Ticket
+) -> Iterator[str]:
     """A sync generator: Starlette runs each step in a thread, so a slow generation never blocks the loop."""
-    ahead = assistant.answerer.queue_depth + (1 if assistant.answerer.busy else 0)
+    # Ahead: the requests in flight when this one came (they may still be retrieving), or the screens' and
+    # other callers' questions at the generation slot, whichever is more.
+    ahead = max(ticket.ahead, assistant.answerer.queue_depth + (1 if assistant.answerer.busy else 0))
     if ahead:
         yield _sse("queued", {"position": ahead + 1})
     events = assistant.ask_stream(question, history, language)
@@ -222,6 +296,7 @@ def _sse_events(assistant: Assistant, question: str, history: list[Turn], langua
         close = getattr(events, "close", None)
         if close is not None:
             close()  # frees the generation slot when the visitor went away
+        ticket.leave()
 
 
 def _docs_html(schema: dict[str, Any]) -> str:

@@ -42,6 +42,12 @@ class QuestionRejected(AssistantError):
     exit_code = 6
 
 
+class Busy(AssistantError):
+    """More questions in flight than the server takes at once."""
+
+    exit_code = 8
+
+
 class ChatBackendError(AssistantError):
     """The chat model backend is down, too slow, or answered nothing usable."""
 

@@ -105,6 +105,12 @@ class Settings(BaseSettings):
     )
     llm_threads: int = Field(2, ge=1, description="CPU threads for the local llama.cpp model.")
     llm_context_tokens: int = Field(4096, ge=512, description="Context window for the local llama.cpp model.")
+    llm_prompt_cache_mb: int = Field(
+        512,
+        ge=0,
+        description="llamacpp: RAM for saved prompt states, so the instructions of each language are processed "
+        "once, not for every question; 0 turns the cache off.",
+    )
     llm_max_tokens: int = Field(220, ge=16, description="Longest answer, in tokens.")
     llm_temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature; 0 is greedy and repeatable.")
     llm_timeout_s: float = Field(60.0, gt=0, description="A backend that takes longer than this is treated as down.")
@@ -113,12 +119,25 @@ class Settings(BaseSettings):
         "auto", description="Answer language: 'auto' follows the question; 'de' or 'en' forces it."
     )
     context_passages: int = Field(3, ge=1, le=10, description="Passages given to the chat model.")
+    context_sentences: int = Field(
+        3,
+        ge=0,
+        le=20,
+        description="Of each passage, only this many sentences most similar to the question go into the prompt "
+        "(shorter prompts answer faster and distract a small model less); 0 gives whole passages.",
+    )
 
     # --- serving ---------------------------------------------------------------------------------
     host: str = Field(
         "127.0.0.1", description="Address `assistant serve` listens on; 0.0.0.0 makes it reachable from other machines."
     )
     port: int = Field(7860, ge=1, le=65535, description="Port `assistant serve` listens on.")
+    max_questions_in_flight: int = Field(
+        64,
+        ge=1,
+        description="Chat requests the server holds at once (answering or waiting for the one generation slot); "
+        "beyond this, new ones get a polite 503 instead of starving the server's worker threads.",
+    )
     rate_limit_per_minute: int = Field(
         20, ge=0, description="Chat requests a client address may make per minute (a token bucket); 0 switches it off."
     )

@@ -381,3 +381,47 @@ def test_serve_indexes_an_empty_store_warms_up_and_runs_uvicorn(
     assert "3 added" in capsys.readouterr().out
     assert (served["host"], served["port"], served["server_header"]) == ("127.0.0.1", 8123, False)
     assert served["ready"]["ready"] is True and served["ready"]["passages"] > 0
+
+
+def test_more_waiting_streams_than_worker_threads_all_get_answers(settings: Settings, corpus: Path) -> None:
+    """Each waiting stream holds a worker thread; with more waiting than the pool's 40 default threads, the one
+    holding the generation slot used to get no thread for its next token and the whole server stalled."""
+    _, app = _build(settings, corpus, _imts_chat(delay_s=0.002), rate_limit_per_minute=0)
+    results: list[list[tuple[str, dict]]] = []
+
+    def client(url: str) -> None:
+        r = httpx.post(f"{url}/api/chat", json={"question": "When was IMTS first held?"}, headers=SSE, timeout=60)
+        results.append(_events(r.text.splitlines()))
+
+    with running(app) as url:
+        threads = [threading.Thread(target=client, args=(url,)) for _ in range(48)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=90)
+    assert len(results) == 48
+    assert all(events and events[-1][0] == "done" for events in results)
+    assert any(events[0][0] == "queued" for events in results)
+
+
+def test_beyond_the_in_flight_limit_a_question_is_turned_away_politely(settings: Settings, corpus: Path) -> None:
+    gate = threading.Event()
+    slow = FakeChatModel([lambda m: (gate.wait(10), "IMTS was first held in 1927 [1].")[1]])
+    _, app = _build(settings, corpus, slow, max_questions_in_flight=1, rate_limit_per_minute=0)
+    with running(app) as url:
+        first = threading.Thread(
+            target=httpx.post, args=(f"{url}/api/chat",), kwargs={"json": {"question": "When was IMTS first held?"}}
+        )
+        first.start()
+        deadline = time.monotonic() + 10
+        while app.state.admission.in_flight < 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        turned_away = httpx.post(f"{url}/api/chat", json={"question": "Who leads GRIP?"}, headers=SSE, timeout=10)
+        gate.set()
+        first.join()
+        assert app.state.admission.in_flight == 0
+        again = httpx.post(f"{url}/api/chat", json={"question": "When was IMTS first held?"}, timeout=30)
+    assert turned_away.status_code == 503
+    assert "ask again in a moment" in turned_away.json()["error"]
+    assert again.status_code == 200 and "1927" in again.json()["answer"]
