@@ -149,7 +149,10 @@ def test_kiosk_switches_to_english_texts_and_answers(page: Any, screens: tuple[A
     assert page.locator("#fa-kiosk-send").inner_text().strip() == "Ask"
     assert page.locator("#fa-kiosk-question textarea").get_attribute("placeholder") == "Type your question …"
     assert page.locator("#fa-lang-en.primary").count() == 1
-    turn = ask_kiosk(page, "Wann fand die erste IMTS statt?", 1)  # a German question: English is forced
+    page.fill("#fa-kiosk-question textarea", "Wann fand die erste IMTS statt?")  # German: English is forced
+    page.press("#fa-kiosk-question textarea", "Enter")  # the keyboard sends it
+    page.wait_for_selector(".fa-turn.fa-done >> nth=1", timeout=WAIT)
+    turn = page.locator(".fa-turn").nth(1)
     assert turn.get_attribute("lang") == "en"
     assert turn.locator(".fa-a .fa-text").inner_text().startswith("IMTS was first held in Cleveland")
     assert IMTS_SITE in (turn.locator(".fa-card").text_content() or "")

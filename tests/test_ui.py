@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from pathlib import Path
@@ -179,17 +180,19 @@ def test_a_rejected_question_shows_its_polite_message(assistant: Assistant) -> N
 
 
 @pytest.mark.parametrize("error", [IndexEmpty(), RuntimeError("Traceback (most recent call last): secret")])
-def test_failures_show_a_friendly_message_never_a_traceback(
-    assistant: Assistant, monkeypatch: pytest.MonkeyPatch, error: Exception
+def test_failures_show_a_friendly_message_never_a_traceback_and_log_no_question(
+    assistant: Assistant, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, error: Exception
 ) -> None:
     def broken(*args: object, **kw: object):
         raise error
 
     monkeypatch.setattr(assistant.answerer, "stream", broken)
     conv = Conversation(language="en")
-    *_, exchange = stream_answer(assistant, conv, "When was IMTS first held?", "en")
+    with caplog.at_level(logging.DEBUG):
+        *_, exchange = stream_answer(assistant, conv, "Where is Hasan Canti today?", "en")
     assert exchange.status == "error" and exchange.answer == text("error", "en")
     assert "Traceback" not in render_conversation(conv.exchanges, "en", "kiosk") and not conv.busy
+    assert caplog.records and "Hasan" not in caplog.text  # the failure is logged, the question is not
 
 
 def test_a_dead_chat_backend_still_gives_the_quoted_answer(settings: Settings, corpus: Path) -> None:

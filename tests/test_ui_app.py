@@ -7,6 +7,7 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import uvicorn
@@ -14,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from assistant import cli
+from assistant.ui.common import ScreenLimiter
 from tests.conftest import ROOT
 from tests.screens_support import build_screens
 
@@ -63,6 +65,14 @@ def test_the_embed_script_is_served_as_javascript(client: TestClient) -> None:
     assert "document.currentScript" in script and '"/widget/?' in script and "documentElement.lang" in script
     sandbox = re.search(r'setAttribute\("sandbox", "([^"]*)"\)', script)
     assert sandbox and "allow-scripts" in sandbox.group(1) and "allow-top-navigation" not in sandbox.group(1)
+
+
+def test_screens_apply_the_per_client_rate_limit() -> None:
+    limiter = ScreenLimiter(2)
+    visitor, other = SimpleNamespace(client=SimpleNamespace(host="10.0.0.1")), SimpleNamespace(client=None)
+    assert limiter.allows(visitor) and limiter.allows(visitor) and not limiter.allows(visitor)  # type: ignore[arg-type]
+    assert limiter.allows(other)  # type: ignore[arg-type]
+    assert all(ScreenLimiter(0).allows(visitor) for _ in range(100))  # type: ignore[arg-type]
 
 
 def test_home_leads_to_the_kiosk(client: TestClient) -> None:
