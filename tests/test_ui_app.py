@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import uvicorn
@@ -16,6 +17,8 @@ from fastapi.testclient import TestClient
 
 from assistant import cli
 from assistant.ui.common import ScreenLimiter
+from assistant.ui.kiosk import build_kiosk
+from assistant.ui.widget import build_widget
 from tests.conftest import ROOT
 from tests.screens_support import build_screens
 
@@ -73,6 +76,15 @@ def test_screens_apply_the_per_client_rate_limit() -> None:
     assert limiter.allows(visitor) and limiter.allows(visitor) and not limiter.allows(visitor)  # type: ignore[arg-type]
     assert limiter.allows(other)  # type: ignore[arg-type]
     assert all(ScreenLimiter(0).allows(visitor) for _ in range(100))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("build", [build_kiosk, build_widget])
+def test_each_screen_has_one_load_event_and_no_public_endpoint(tmp_path: Path, build: Any) -> None:
+    # A second load event (a gr.State factory makes one) races the screen's own: the widget then lost its language.
+    assistant, _ = build_screens(tmp_path)
+    fns = list(build(assistant, assistant.settings).fns.values())
+    assert [fn.name for fn in fns if any(event == "load" for _, event in fn.targets)] == ["start"]
+    assert {fn.api_visibility for fn in fns} == {"private"}
 
 
 def test_home_leads_to_the_kiosk(client: TestClient) -> None:

@@ -60,7 +60,9 @@ def build_kiosk(assistant: Assistant, settings: Settings) -> gr.Blocks:
     limiter = ScreenLimiter(settings.rate_limit_per_minute)
 
     with gr.Blocks(title="IMTS 2024 · Dortmund", analytics_enabled=False, fill_width=True) as kiosk:
-        state = gr.State(lambda: Conversation(language=default), time_to_live=max(600.0, idle_s * 2))
+        # A value, not a factory: gradio deep-copies it per session; a factory would run as an extra load event
+        # that can overwrite what the screen's own load event set.
+        state = gr.State(Conversation(language=default), time_to_live=max(600.0, idle_s * 2))
         with gr.Row(elem_id="fa-kiosk-top", equal_height=True):
             header = gr.Markdown(header_html(default), elem_id="fa-kiosk-header", latex_delimiters=[], scale=1)
             lang_buttons: dict[Language, gr.Button] = {
@@ -161,5 +163,10 @@ def build_kiosk(assistant: Assistant, settings: Settings) -> gr.Blocks:
 
         new.click(reset, inputs=[state], outputs=screen_outputs, **QUIET)
         idle_reset.click(idle, inputs=[state], outputs=screen_outputs, **QUIET)
-        kiosk.load(lambda conv: screen(conv), inputs=[state], outputs=screen_outputs, **QUIET)
+
+        def start(conv: Conversation) -> list[Any]:
+            conv.touch()
+            return screen(conv)
+
+        kiosk.load(start, inputs=[state], outputs=screen_outputs, **QUIET)
     return kiosk

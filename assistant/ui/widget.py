@@ -40,7 +40,7 @@ def widget_head() -> str:
 def build_widget(assistant: Assistant, settings: Settings) -> gr.Blocks:
     limiter = ScreenLimiter(settings.rate_limit_per_minute)
     with gr.Blocks(title="Dortmund @ IMTS 2024", analytics_enabled=False, fill_width=True) as widget:
-        state = gr.State(lambda: Conversation(language="en"), time_to_live=WIDGET_TTL_S)
+        state = gr.State(Conversation(language="en"), time_to_live=WIDGET_TTL_S)  # deep-copied per session
         header = gr.Markdown(widget_header("en"), elem_id="fa-widget-header", latex_delimiters=[])
         conversation = gr.Markdown(
             render_conversation([], "en", "widget"),
@@ -85,6 +85,7 @@ def build_widget(assistant: Assistant, settings: Settings) -> gr.Blocks:
 
         def start(conv: Conversation, request: gr.Request) -> list[Any]:
             conv.language = language(request.query_params.get("lang") if request else None, default="en")
+            conv.touch()
             return screen(conv)
 
         def ask(conv: Conversation, q: str, request: gr.Request) -> Iterator[list[Any]]:

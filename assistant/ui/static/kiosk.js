@@ -3,6 +3,8 @@
    server and brings back the attract screen. A touch, a key or a streaming answer counts as activity. */
 (() => {
   "use strict";
+  if (window.__fairAssistantKiosk) return;  // gradio may put the head into the page twice
+  window.__fairAssistantKiosk = true;
   const config = JSON.parse(document.getElementById("fa-kiosk-config").textContent);
   let last = Date.now();
   let overlay = null;

@@ -3,6 +3,8 @@
    finished answer once, instead of every token. */
 (() => {
   "use strict";
+  if (window.__fairAssistantScreens) return;  // gradio may put the head into the page twice
+  window.__fairAssistantScreens = true;
   let announced = "";
   let shownTurns = 0;
   let live = null;
