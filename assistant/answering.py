@@ -17,6 +17,7 @@ from . import prompts
 from .chat_models import ChatBackendError, ChatModel, Message
 from .errors import ConfigError, ModelNotAvailable
 from .extractive import extractive_answer
+from .focus import focus_passages
 from .grounding import check_answer, cited_indices
 from .lang import detect_language
 from .lexical import tokenize
@@ -24,6 +25,7 @@ from .questions import accepted_question
 from .retrieval import HybridRetriever
 from .safety import looks_like_injection
 from .settings import Settings
+from .slots import asked_slot, fills_slot
 from .types import (
     Answer,
     AnswerEvent,
@@ -73,15 +75,23 @@ def standalone_question(question: str, history: Sequence[Turn], language: str) -
 
 
 def build_messages(
-    language: str, passages: Sequence[Passage], question: str, previous: str | None, settings: Settings
+    language: str,
+    passages: Sequence[Passage],
+    question: str,
+    previous: str | None,
+    settings: Settings,
+    texts: Sequence[str] | None = None,
 ) -> list[Message]:
+    """``texts``: what to show of each passage (its focused sentences); the whole passage by default."""
     refusal = prompts.text("refusal", language)
     system = prompts.render("system", language, words=settings.answer_words, refusal=refusal)
+    shown = texts if texts is not None else [p.chunk.text for p in passages]
     user = prompts.render(
         "user",
         language,
         passages=[
-            {"title": p.chunk.title, "organisation": p.chunk.organisation, "text": p.chunk.text} for p in passages
+            {"title": p.chunk.title, "organisation": p.chunk.organisation, "text": text}
+            for p, text in zip(passages, shown, strict=True)
         ],
         question=question,
         previous=previous or "",
@@ -182,20 +192,40 @@ class Answerer:
                 )
             )
 
-        if self.chat is None:
-            text, route, numbers = self._quoted(question, passages, lang)
+        refusal = prompts.text("refusal", lang)
+        slot = asked_slot(question)
+        if passages and from_unknowns(passages[0]):
+            # The organisers wrote down that this is not known: say so, in the question's language.
             timings["first_token_ms"] = _ms(started)
-            yield TokenEvent(text)
-            yield finish(text, route, "no chat model configured", numbers)
+            yield TokenEvent(refusal)
+            yield finish(refusal, "refusal", "the best passage lists this as not known", ())
             return
 
-        context = [p for p in passages if not looks_like_injection(p.chunk.text)]
+        if self.chat is None:
+            text, route, numbers = self._quoted(question, passages, lang)
+            reason = "no chat model configured"
+            if route != "refusal" and not fills_slot(text, slot):
+                text, route, numbers, reason = refusal, "refusal", [], _no_slot(slot)
+            timings["first_token_ms"] = _ms(started)
+            yield TokenEvent(text)
+            yield finish(text, route, reason, numbers)
+            return
+
+        # Planted instructions never reach the model; nor do "what is not known" lists below the top: a small
+        # model reads "not in the sources" there as the answer and refuses a question the passage above answers.
+        context = [p for p in passages if not looks_like_injection(p.chunk.text) and not from_unknowns(p)]
+        if not context:
+            timings["first_token_ms"] = _ms(started)
+            yield TokenEvent(refusal)
+            yield finish(refusal, "refusal", "no passage fit to answer from", ())
+            return
         if len(context) < len(passages):
             passages = context  # the citation numbers follow what the model was given
-        messages = build_messages(lang, passages, question, previous, self.settings)
         streamed: list[str] = []
         try:
             with self._slot():
+                texts = focus_passages(query, passages, self.retriever.embedder, self.settings.context_sentences)
+                messages = build_messages(lang, passages, question, previous, self.settings, texts)
                 for piece in self.chat.stream(messages, self.settings.llm_max_tokens, self.settings.llm_temperature):
                     if timings["first_token_ms"] is None:
                         timings["first_token_ms"] = _ms(started)
@@ -214,26 +244,38 @@ class Answerer:
             yield finish(text, route, f"chat backend failed: {exc}", numbers)
             return
 
-        refusal = prompts.text("refusal", lang)
         if is_refusal(first.text, lang):
             if first.text.strip() != refusal:
                 yield ReplaceEvent(refusal, "refusal sentence normalised")
             yield finish(refusal, "refusal", "the passages do not answer the question", ())
             return
+        if not first.problems and not fills_slot(first.text, slot):
+            yield ReplaceEvent(refusal, _no_slot(slot))
+            yield finish(refusal, "refusal", _no_slot(slot), ())
+            return
         if not first.problems:
-            yield finish(first.text, "llm", "check passed", self._cited(first.text, passages))
+            text, numbers, suffix = self._with_citations(first.text, passages)
+            if suffix:
+                yield TokenEvent(suffix)
+            yield finish(text, "llm", "check passed", numbers)
             return
         reason = "first draft failed the check: " + "; ".join(first.problems)
         assert retry is not None
         if is_refusal(retry.text, lang):
             yield ReplaceEvent(refusal, reason)
             yield finish(refusal, "refusal", reason + "; the second draft refused", ())
+        elif not retry.problems and not fills_slot(retry.text, slot):
+            yield ReplaceEvent(refusal, reason + "; " + _no_slot(slot))
+            yield finish(refusal, "refusal", reason + "; " + _no_slot(slot), ())
         elif not retry.problems:
-            yield ReplaceEvent(retry.text, reason)
-            yield finish(retry.text, "retried", reason, self._cited(retry.text, passages))
+            text, numbers, _ = self._with_citations(retry.text, passages)
+            yield ReplaceEvent(text, reason)
+            yield finish(text, "retried", reason, numbers)
         else:
             text, route, numbers = self._quoted(question, passages, lang)
             reason += "; second draft failed too: " + "; ".join(retry.problems)
+            if route != "refusal" and not fills_slot(text, slot):
+                text, route, numbers, reason = refusal, "refusal", [], reason + "; " + _no_slot(slot)
             yield ReplaceEvent(text, reason)
             yield finish(text, route, reason, numbers)
 
@@ -267,6 +309,16 @@ class Answerer:
         text = "".join(self.chat.stream(retry_messages, self.settings.llm_max_tokens, 0.0)) if self.chat else ""
         return self._judge(text, passages, language)
 
+    @classmethod
+    def _with_citations(cls, text: str, passages: Sequence[Passage]) -> tuple[str, list[int], str]:
+        """The answer with its source numbers; an answer the model left without markers gets those of the
+        passages it shares the most words with, appended (and streamed as the last piece)."""
+        numbers = cls._cited(text, passages)
+        if cited_indices(text) or not numbers:
+            return text, numbers, ""
+        suffix = " " + "".join(f"[{n}]" for n in numbers)
+        return text.rstrip() + suffix, numbers, suffix
+
     @staticmethod
     def _cited(text: str, passages: Sequence[Passage]) -> list[int]:
         """The passages the answer cites; without markers, those that share the most words with it."""
@@ -297,6 +349,10 @@ class _Slot:
 
     def __exit__(self, *exc: object) -> None:
         self.owner._lock.release()
+
+
+def _no_slot(slot: str | None) -> str:
+    return f"the answer gives no {slot}, which the question asks for"
 
 
 def _ms(started: float) -> float:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,7 +50,8 @@ class LlamaCppChatModel:
         self._threads = settings.llm_threads
         self._context_tokens = settings.llm_context_tokens
         self._timeout_s = settings.llm_timeout_s
-        self._llm: Any = None
+        self._max_contexts = settings.llm_contexts
+        self._contexts: OrderedDict[str, Any] = OrderedDict()
         self._turn_lock = threading.Lock()
         self._count_lock = threading.Lock()
         self._waiting = 0
@@ -73,31 +75,45 @@ class LlamaCppChatModel:
         finally:
             self._turn_lock.release()
 
-    def _load(self) -> Any:
-        if self._llm is None:
-            from llama_cpp import Llama
+    def _load(self, instructions: str) -> Any:
+        """The model context for these instructions (the system message), made or reused.
 
-            try:
-                self._llm = Llama(
-                    model_path=str(self.path),
-                    n_threads=self._threads,
-                    n_threads_batch=self._threads,
-                    n_ctx=self._context_tokens,
-                    verbose=False,
-                )
-            except (ValueError, RuntimeError, OSError) as exc:
-                raise ModelNotAvailable(
-                    f"Could not load {self.path} ({exc}) — the file may be damaged: delete it and run "
-                    "`assistant models fetch`."
-                ) from exc
-        return self._llm
+        llama.cpp skips the part of a prompt that matches what its context evaluated last. German and English
+        questions have different instructions, so with one context every change of language processes the
+        instructions again; one context per instruction text keeps each language's prefix evaluated, and each
+        question then processes only its passages and itself. The weights are memory-mapped once and shared.
+        """
+        llm = self._contexts.get(instructions)
+        if llm is not None:
+            self._contexts.move_to_end(instructions)
+            return llm
+        if len(self._contexts) >= self._max_contexts:
+            _, oldest = self._contexts.popitem(last=False)
+            oldest.close()
+        from llama_cpp import Llama
+
+        try:
+            llm = Llama(
+                model_path=str(self.path),
+                n_threads=self._threads,
+                n_threads_batch=self._threads,
+                n_ctx=self._context_tokens,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelNotAvailable(
+                f"Could not load {self.path} ({exc}) — the file may be damaged: delete it and run "
+                "`assistant models fetch`."
+            ) from exc
+        self._contexts[instructions] = llm
+        return llm
 
     def stream(
         self, messages: Sequence[Message], max_tokens: int, temperature: float, stop: Sequence[str] = ()
     ) -> Iterator[str]:
         payload = [{"role": m.role, "content": m.content} for m in messages]
         with self._turn():
-            llm = self._load()
+            llm = self._load(messages[0].content if messages and messages[0].role == "system" else "")
             yield from guarded(
                 self._texts(llm, payload, max_tokens, temperature, list(stop)),
                 self.name,

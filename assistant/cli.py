@@ -61,6 +61,13 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--compare", type=Path, help="An older eval.json: show what got better or worse.")
     ev.add_argument("--limit", type=int, help="Only the first N items (a quick look).")
     ev.add_argument("--check", action="store_true", help="Exit 1 when a metric is below its floor.")
+    ev.add_argument(
+        "--judge",
+        choices=["auto", "llm", "none"],
+        default="auto",
+        help="Faithfulness judge: the configured chat model judging each claim (llm), or names/numbers/dates "
+        "only (none); auto uses the model when the backend is not 'none'.",
+    )
 
     chat = sub.add_parser("chat", help="Interactive conversation with history.")
     chat.add_argument("--language", choices=["de", "en"], help="Force the answer language.")
@@ -152,7 +159,8 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         limited.write_text("\n".join(items[: args.limit]) + "\n", encoding="utf-8")
         datasets = [limited]
     if args.url:
-        report = runner.evaluate(datasets, runner.http_ask(args.url), settings, model=f"server {args.url}")
+        judge = _judge(args.judge, settings, None)
+        report = runner.evaluate(datasets, runner.http_ask(args.url), settings, model=f"server {args.url}", judge=judge)
     else:
         from .app import build_assistant
 
@@ -164,6 +172,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
             settings,
             search=lambda q, k, lang: assistant.search(q, k=k, language=lang),
             model=assistant.answerer.model_name,
+            judge=_judge(args.judge, settings, assistant.answerer.chat),
         )
     json_path, html_path = runner.write_reports(report, args.report_dir, args.compare)
     print(runner.summary_text(report))
@@ -172,6 +181,19 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     if failures:
         print("below floors: " + "; ".join(failures), file=sys.stderr)
     return 1 if failures and args.check else 0
+
+
+def _judge(choice: str, settings: Settings, chat: Any) -> Any:
+    """The faithfulness judge: the assistant's own chat model, or one built from the settings for --url."""
+    if choice == "none" or (choice == "auto" and settings.llm_backend == "none"):
+        return None
+    from .chat_models import make_chat_model
+    from .evaluation.judge import LlmJudge
+
+    model = chat if chat is not None else make_chat_model(settings)
+    if model is None:
+        raise AssistantError("--judge llm needs a chat model — set llm_backend (it is 'none').")
+    return LlmJudge(model)
 
 
 def _serve(assistant: Assistant, host: str, port: int) -> int:

@@ -63,10 +63,16 @@ class SentenceTransformerEmbedder:
             str(path),
             device="cpu",
             local_files_only=True,
-            # Eager attention: Gemma 3's reference implementation, and faster than SDPA for short queries here
-            # (60 vs 67 ms a query, bf16, 2 threads).
-            model_kwargs={"torch_dtype": getattr(torch, dtype), "attn_implementation": "eager"},
+            # SDPA attention: with no mask to build (one query, see embed_query) it is the fastest here
+            # (CPU time a query, bf16, 1 thread: eager 99 ms, SDPA with mask 94 ms, SDPA without 80 ms).
+            model_kwargs={"torch_dtype": getattr(torch, dtype), "attn_implementation": "sdpa"},
         )
+        self._torch = torch
+        self._query_prefix: str = (self._model.prompts or {}).get("query") or ""
+        modules = list(self._model)
+        # The fast path for one query needs the usual layout: a Hugging Face transformer, then pooling etc.
+        self._hf = getattr(modules[0], "auto_model", None)
+        self._tail = modules[1:]
 
     def embed_documents(self, texts: Sequence[str], titles: Sequence[str] | None = None) -> list[Vector]:
         template = (self._model.prompts or {}).get("document", "")
@@ -81,8 +87,25 @@ class SentenceTransformerEmbedder:
         return [v.tolist() for v in vectors]
 
     def embed_query(self, text: str) -> Vector:
-        vector = self._model.encode_query([text], normalize_embeddings=True, show_progress_bar=False)[0]
-        return vector.tolist()
+        """One query, one sequence: no padding, so no attention mask is built (with SDPA that saves about a
+        fifth of the time of a query; the vector is the same up to float rounding)."""
+        if self._hf is None:
+            vector = self._model.encode_query([text], normalize_embeddings=True, show_progress_bar=False)[0]
+            return vector.tolist()
+        torch = self._torch
+        with torch.inference_mode():
+            encoded = self._model.tokenizer(
+                self._query_prefix + text,
+                return_tensors="pt",
+                truncation=True,
+                max_length=self._model.max_seq_length,
+            )
+            hidden = self._hf(input_ids=encoded["input_ids"]).last_hidden_state
+            features: dict[str, Any] = {"token_embeddings": hidden, "attention_mask": encoded["attention_mask"]}
+            for module in self._tail:
+                features = module(features)
+            vector = torch.nn.functional.normalize(features["sentence_embedding"].float(), dim=-1)[0]
+        return [float(v) for v in vector]
 
 
 def resolve_model_path(name: str, models_dir: Path) -> Path:

@@ -26,7 +26,7 @@ from .types import Chunk
 # wherever a passage comes out the same).
 PIPELINE_VERSION = "chunks-v2"
 # Bump when what the embedder is given changes (text layout, prompts): every passage is embedded anew.
-EMBEDDING_VERSION = "title-prompt-eager-v2"
+EMBEDDING_VERSION = "title-prompt-sdpa-v3"
 
 
 @dataclass

@@ -105,11 +105,13 @@ class Settings(BaseSettings):
     )
     llm_threads: int = Field(2, ge=1, description="CPU threads for the local llama.cpp model.")
     llm_context_tokens: int = Field(4096, ge=512, description="Context window for the local llama.cpp model.")
-    llm_prompt_cache_mb: int = Field(
-        512,
-        ge=0,
-        description="llamacpp: RAM for saved prompt states, so the instructions of each language are processed "
-        "once, not for every question; 0 turns the cache off.",
+    llm_contexts: int = Field(
+        3,
+        ge=1,
+        le=8,
+        description="llamacpp: model contexts kept, one per instruction text (German, English, the "
+        "evaluation's judge), so that each one's instructions are processed once, not for every question; each "
+        "costs a few hundred MB of RAM.",
     )
     llm_max_tokens: int = Field(220, ge=16, description="Longest answer, in tokens.")
     llm_temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature; 0 is greedy and repeatable.")
@@ -120,7 +122,7 @@ class Settings(BaseSettings):
     )
     context_passages: int = Field(3, ge=1, le=10, description="Passages given to the chat model.")
     context_sentences: int = Field(
-        3,
+        2,
         ge=0,
         le=20,
         description="Of each passage, only this many sentences most similar to the question go into the prompt "

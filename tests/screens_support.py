@@ -67,7 +67,7 @@ def scripted_reply(messages: Sequence[Message]) -> str:
     system = next((m.content for m in messages if m.role == "system"), "")
     if not system:
         return "Hi"  # the warm-up
-    german = prompts.text("refusal", "de") in system
+    german = "Regeln:" in system  # the German instructions
     question = re.findall(r"^(?:Frage|Question): (.*)$", user, re.M)[-1].lower()
     if "grip" in question and german:
         return f"{GRIP_DE} [{source_number(messages, 'Schnellwechsel')}]."

@@ -148,7 +148,7 @@ def test_the_rendered_prompt_is_pinned(settings: Settings, corpus: Path) -> None
     rendered = "\n---\n".join(f"{m.role}:\n{m.content}" for m in messages)
     pinned = DATA / "prompt_en.txt"
     assert rendered == pinned.read_text(encoding="utf-8"), "prompt changed: bump prompts/answer.yaml version"
-    assert prompts.prompt_version() == "answer-v1"
+    assert prompts.prompt_version() == "answer-v3"
 
 
 def test_refusal_detection_tolerates_small_changes() -> None:

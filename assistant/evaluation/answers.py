@@ -5,8 +5,11 @@ What each metric can see:
   correct paraphrase with another number format can count as wrong; the forms are generous for that reason);
 - refusal precision/recall: ``refused`` against the item kind (unanswerable → should refuse);
 - language: a language detector on the answer with citations and quotes removed;
-- faithfulness: the same check the pipeline runs before showing an answer (numbers, dates, names of the answer
-  against its cited passages) — it cannot see an unsupported claim made only of common words;
+- faithfulness: two checks, and an answer is faithful only when both pass: (1) the check the pipeline runs
+  before showing an answer (numbers, dates, names of the answer against its sources) — deterministic, but
+  blind to an unsupported claim made only of common words; (2) the local chat model as a judge of each claim
+  against the sources, with a fixed rubric (``judge.py``, which states its limits). Both are also reported
+  alone;
 - injection resistance: an adversarial item passes when none of its forbidden strings appears.
 """
 
@@ -23,6 +26,7 @@ from ..grounding import check_answer, cited_indices
 from ..lang import detect_language
 from ..types import Answer, Turn
 from .dataset import Item
+from .judge import Judgement, LlmJudge
 from .metrics import percentile, wilson_interval
 
 AskFn = Callable[[str, Sequence[Turn], str | None], Answer]
@@ -44,6 +48,9 @@ class AnswerResult:
     faithful: bool
     citations_ok: bool  # at least one [n], and every [n] is one of the answer's sources
     unsupported: tuple[str, ...]
+    faithful_strict: bool  # numbers, dates and names all found in the sources
+    faithful_judge: bool | None  # the judge found every claim supported; None when not judged
+    judged_unsupported: tuple[str, ...]
     forbidden_found: tuple[str, ...]
     sources: tuple[str, ...]
     first_token_ms: float | None
@@ -62,13 +69,17 @@ def fact_present(answer: str, forms: Sequence[str]) -> bool:
     return any(form.lower() in folded for form in forms)
 
 
-def score_item(item: Item, answer: Answer, evidence: Sequence[str]) -> AnswerResult:
+def score_item(item: Item, answer: Answer, evidence: Sequence[str], judgement: Judgement | None = None) -> AnswerResult:
     missing = tuple(forms[0] for forms in item.expected_facts if not fact_present(answer.answer, forms))
     correct = (not missing and not answer.refused) if item.answerable else None
     plain = _plain(answer.answer)
     language_ok = answer.refused or len(plain.split()) < 4 or detect_language(plain) == item.language
     check = check_answer(answer.answer, evidence, item.language, detect_language, n_sources=len(evidence) or None)
-    faithful = answer.refused or answer.route == "extractive" or not check.unsupported
+    quoted = answer.refused or answer.route == "extractive"  # a quote is its source, word for word
+    faithful_strict = quoted or not check.unsupported
+    faithful_judge = None if judgement is None or quoted else judgement.faithful
+    faithful = faithful_strict and faithful_judge is not False
+    judged_unsupported = judgement.unsupported if judgement is not None and not quoted else ()
     forbidden = tuple(f for f in item.forbidden if f.lower() in answer.answer.lower())
     cited = cited_indices(answer.answer)
     citations_ok = answer.refused or (bool(cited) and set(cited) <= {s.n for s in answer.sources})
@@ -79,8 +90,10 @@ def score_item(item: Item, answer: Answer, evidence: Sequence[str]) -> AnswerRes
         failures.append("answered an unanswerable question")
     if not language_ok:
         failures.append(f"answer not in {item.language}")
-    if not faithful:
+    if not faithful_strict:
         failures.append(f"unsupported {list(check.unsupported)}")
+    if faithful_judge is False:
+        failures.append(f"judge: unsupported claim {list(judged_unsupported)}")
     if forbidden:
         failures.append(f"forbidden {list(forbidden)}")
     if not citations_ok:
@@ -100,6 +113,9 @@ def score_item(item: Item, answer: Answer, evidence: Sequence[str]) -> AnswerRes
         faithful=faithful,
         citations_ok=citations_ok,
         unsupported=tuple(check.unsupported),
+        faithful_strict=faithful_strict,
+        faithful_judge=faithful_judge,
+        judged_unsupported=judged_unsupported,
         forbidden_found=forbidden,
         sources=tuple(s.document for s in answer.sources),
         first_token_ms=answer.timings.get("first_token_ms"),
@@ -109,7 +125,9 @@ def score_item(item: Item, answer: Answer, evidence: Sequence[str]) -> AnswerRes
     )
 
 
-def run_answer_eval(items: Sequence[Item], ask: AskFn, progress: bool = True) -> list[AnswerResult]:
+def run_answer_eval(
+    items: Sequence[Item], ask: AskFn, progress: bool = True, judge: LlmJudge | None = None
+) -> list[AnswerResult]:
     from tqdm import tqdm
 
     results = []
@@ -117,7 +135,10 @@ def run_answer_eval(items: Sequence[Item], ask: AskFn, progress: bool = True) ->
         history = [Turn(t["role"], t["content"]) for t in item.history]
         answer = ask(item.question, history, None)
         evidence = [f"{s.title}\n{s.organisation}\n{s.text}" for s in answer.sources]
-        results.append(score_item(item, answer, evidence))
+        judged = None
+        if judge is not None and not answer.refused and answer.route != "extractive":
+            judged = judge.judge(answer.answer, evidence)
+        results.append(score_item(item, answer, evidence, judged))
     return results
 
 
@@ -144,6 +165,8 @@ def summarise_answers(results: Sequence[AnswerResult]) -> dict[str, Any]:
         "refusal_precision": _rate([r.kind in ("unanswerable", "adversarial") for r in refused]),
         "language_match": _rate([r.language_ok for r in results]),
         "faithfulness": _rate([r.faithful for r in results if not r.refused]),
+        "faithfulness_names_numbers": _rate([r.faithful_strict for r in results if not r.refused]),
+        "faithfulness_judge": _rate([bool(r.faithful_judge) for r in results if r.faithful_judge is not None]),
         "citation_validity": _rate([r.citations_ok for r in results if not r.refused]),
         "injection_resistance": _rate([not r.forbidden_found for r in adversarial]),
         "routes": dict(sorted(_count(r.route for r in results).items())),
@@ -161,22 +184,24 @@ def _count(values: Any) -> dict[str, int]:
 
 
 def format_summary(summary: dict[str, Any]) -> str:
-    lines = [f"{'metric':<22}{'value':>8}{'n':>6}   95% CI"]
+    lines = [f"{'metric':<28}{'value':>8}{'n':>6}   95% CI"]
     for key in (
         "correctness",
         "refusal_recall",
         "refusal_precision",
         "language_match",
         "faithfulness",
+        "faithfulness_names_numbers",
+        "faithfulness_judge",
         "citation_validity",
         "injection_resistance",
     ):
         row = summary[key]
         lo, hi = row["ci95"]
-        lines.append(f"{key:<22}{row['value']:>8.3f}{row['n']:>6}   [{lo:.2f}, {hi:.2f}]")
+        lines.append(f"{key:<28}{row['value']:>8.3f}{row['n']:>6}   [{lo:.2f}, {hi:.2f}]")
     for cell, row in summary["correctness_by_cell"].items():
         lo, hi = row["ci95"]
-        lines.append(f"{'  correct ' + cell:<22}{row['value']:>8.3f}{row['n']:>6}   [{lo:.2f}, {hi:.2f}]")
+        lines.append(f"{'  correct ' + cell:<28}{row['value']:>8.3f}{row['n']:>6}   [{lo:.2f}, {hi:.2f}]")
     lines.append(f"routes: {summary['routes']}")
     ft, tt = summary["first_token_ms"], summary["total_ms"]
     lines.append(

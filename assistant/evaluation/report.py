@@ -11,6 +11,8 @@ from typing import Any
 METRICS = (
     "correctness",
     "faithfulness",
+    "faithfulness_names_numbers",
+    "faithfulness_judge",
     "citation_validity",
     "language_match",
     "refusal_recall",

@@ -17,6 +17,7 @@ from ..settings import Settings
 from ..types import Answer, Source, Turn
 from .answers import format_summary, run_answer_eval, summarise_answers
 from .dataset import Item, load_dataset
+from .judge import LlmJudge
 from .report import compare, render_html
 from .retrieval import format_table, run_retrieval_eval, summarise
 
@@ -95,10 +96,11 @@ def evaluate(
     search: Callable[[str, int, str | None], Any] | None = None,
     model: str = "",
     progress: bool = True,
+    judge: LlmJudge | None = None,
 ) -> dict[str, Any]:
     items: list[Item] = [item for path in datasets for item in load_dataset(path)]
     started = time.perf_counter()
-    results = run_answer_eval(items, ask, progress=progress)
+    results = run_answer_eval(items, ask, progress=progress, judge=judge)
     report: dict[str, Any] = {
         "meta": {
             "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -107,6 +109,7 @@ def evaluate(
             "dataset": ", ".join(str(p) for p in datasets),
             "prompt_version": prompts.prompt_version(),
             "model": model,
+            "judge": judge.name if judge is not None else "none (faithfulness from names, numbers and dates only)",
             "settings": settings.model_dump(mode="json", exclude={"openai_api_key"}),
         },
         "floors": FLOORS,

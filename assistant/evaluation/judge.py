@@ -1,0 +1,77 @@
+"""Faithfulness beyond string overlap: the local chat model judges each claim of an answer against the
+passages the answer cites, with a fixed rubric (``prompts/judge.yaml``) and a one-word verdict.
+
+What it can see that the name/number/date check cannot: a claim made of common words ("ITB has an office in
+the United States"), a wrong relation between right names, a contradiction. Its limits, stated in every report:
+the judge is the same 1.5B model that wrote the answer (it shares its blind spots and tends to agree with
+itself), it judges German passages against English claims through its own translation, and its verdicts on
+hand-made cases (``tests/test_real_judge.py``) are right most of the time, not always. Its verdict is
+therefore reported beside the deterministic check, and an answer counts as faithful only when both pass.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .. import prompts
+from ..chat_models import ChatModel, Message
+from ..chunking import split_sentences
+from ..errors import AssistantError
+
+MIN_CLAIM_WORDS = 4
+_CITATION = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
+
+
+def claims(answer: str) -> list[str]:
+    """The answer's sentences, citations removed; sentences too short to state a fact are skipped."""
+    text = _CITATION.sub(" ", answer)
+    return [" ".join(s.split()) for s in split_sentences(text) if len(s.split()) >= MIN_CLAIM_WORDS]
+
+
+def parse_verdict(reply: str) -> bool | None:
+    """SUPPORTED → True, UNSUPPORTED → False, anything else → None (counted, not guessed)."""
+    word = re.sub(r"[^A-Z]", "", reply.strip().split()[0].upper()) if reply.strip() else ""
+    if word.startswith("UNSUPPORTED") or word in ("NO", "NOT"):
+        return False
+    if word.startswith("SUPPORTED") or word == "YES":
+        return True
+    return None
+
+
+@dataclass(frozen=True)
+class Judgement:
+    claims: int
+    unsupported: tuple[str, ...]
+    unclear: int  # verdicts that were neither word
+
+    @property
+    def faithful(self) -> bool:
+        return not self.unsupported
+
+
+class LlmJudge:
+    """Judges claims one by one; ``max_tokens`` is tiny because only the first word counts."""
+
+    def __init__(self, chat: ChatModel, max_tokens: int = 4) -> None:
+        self.chat = chat
+        self.max_tokens = max_tokens
+        self.name = f"{chat.name} ({prompts.prompt_version('judge')})"
+
+    def verdict(self, claim: str, sources: Sequence[str]) -> bool | None:
+        messages = [
+            Message("system", prompts.render("system", "en", name="judge")),
+            Message("user", prompts.render("user", "en", name="judge", sources=list(sources), claim=claim)),
+        ]
+        try:
+            reply = "".join(self.chat.stream(messages, self.max_tokens, 0.0))
+        except AssistantError:
+            return None
+        return parse_verdict(reply)
+
+    def judge(self, answer: str, sources: Sequence[str]) -> Judgement:
+        found = claims(answer)
+        verdicts = [self.verdict(c, sources) for c in found]
+        unsupported = tuple(c for c, v in zip(found, verdicts, strict=True) if v is False)
+        return Judgement(len(found), unsupported, sum(v is None for v in verdicts))

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import pytest
+
+from assistant.slots import asked_slot, fills_slot
+
+
+@pytest.mark.parametrize(
+    ("question", "slot"),
+    [
+        ("How many employees does Papenmeier have?", "number"),
+        ("Wie viele Studierende hat die FH Dortmund?", "number"),
+        ("Was kostet ein Tagesticket?", None),
+        ("When was FH Dortmund founded?", "date"),
+        ("Seit wann gibt es das Unternehmen?", "date"),
+        ("In welchem Jahr wurde GRIP gegründet?", "date"),
+        ("What is the website of GACC Midwest?", "web"),
+        ("Wer leitet die GRIP GmbH?", None),
+    ],
+)
+def test_the_asked_slot(question: str, slot: str | None) -> None:
+    assert asked_slot(question) == slot
+
+
+@pytest.mark.parametrize(
+    ("answer", "slot", "fills"),
+    [
+        ("The booth number of the Dortmund joint booth at IMTS is [1].", "number", False),
+        ("1. [1]", "number", False),  # only a citation-like leftover
+        (
+            "Armin Papenmeier joined the company in 1993 and was named entrepreneur of the year 2019 [2].",
+            "number",
+            False,
+        ),
+        ("GRIP had about 40 employees in December 2021 [1].", "number", True),
+        ("IMTS 2024 had more than eighty-nine thousand registrants [1].", "number", True),
+        ("Rund 1.800 Mitglieder (Stand 2017) [1].", "number", True),
+        ("FH Dortmund was founded on August 1, 1971 [1].", "date", True),
+        ("Die Fachhochschule wurde am 1.8.1971 gegründet [1].", "date", True),
+        ("It opened in February [1].", "date", True),
+        ("It was founded by merging several schools [1].", "date", False),
+        ("The website of GACC Midwest is [2].", "web", False),
+        ("The website is www.gaccmidwest.org [2].", "web", True),
+        ("Anything at all.", None, True),
+    ],
+)
+def test_an_answer_fills_the_slot_only_with_the_right_kind_of_value(answer: str, slot: str | None, fills: bool) -> None:
+    assert fills_slot(answer, slot) is fills
