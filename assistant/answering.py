@@ -254,9 +254,13 @@ class Answerer:
             yield finish(refusal, "refusal", _no_slot(slot), ())
             return
         if not first.problems:
-            text, numbers, suffix = self._with_citations(first.text, passages)
-            if suffix:
-                yield TokenEvent(suffix)
+            text, numbers, _ = self._with_citations(first.text, passages)
+            shown = "".join(streamed).strip()
+            if text.startswith(shown):  # only source numbers were added: they stream as the last piece
+                if text[len(shown) :]:
+                    yield TokenEvent(text[len(shown) :])
+            else:
+                yield ReplaceEvent(text, "source numbers corrected")
             yield finish(text, "llm", "check passed", numbers)
             return
         reason = "first draft failed the check: " + "; ".join(first.problems)
@@ -272,8 +276,12 @@ class Answerer:
             yield ReplaceEvent(text, reason)
             yield finish(text, "retried", reason, numbers)
         else:
-            text, route, numbers = self._quoted(question, passages, lang)
             reason += "; second draft failed too: " + "; ".join(retry.problems)
+            if _invented(retry.problems):
+                # Twice a fact the passages do not hold: the passages do not answer this question.
+                text, route, numbers = refusal, "refusal", []
+            else:  # right facts, wrong form (language, source numbers): quote the passages instead
+                text, route, numbers = self._quoted(question, passages, lang)
             if route != "refusal" and not fills_slot(text, slot):
                 text, route, numbers, reason = refusal, "refusal", [], reason + "; " + _no_slot(slot)
             yield ReplaceEvent(text, reason)
@@ -297,9 +305,27 @@ class Answerer:
         # Facts must stand in the passages the answer cites; an answer without markers is held to all of them.
         cited = [n for n in cited_indices(text) if 1 <= n <= len(passages)]
         chosen = [passages[n - 1] for n in cited] or list(passages)
-        evidence = [f"{p.chunk.title}\n{p.chunk.organisation}\n{p.chunk.text}" for p in chosen]
-        result = check_answer(text, evidence, language, detect_language, n_sources=len(passages))
+        result = check_answer(text, _evidence(chosen), language, detect_language, n_sources=len(passages))
+        if cited and result.unsupported and len(result.unsupported) == len(result.problems):
+            return self._recite(text, passages, cited, language) or _Draft(text, tuple(result.problems))
         return _Draft(text, tuple(result.problems))
+
+    @staticmethod
+    def _recite(text: str, passages: Sequence[Passage], cited: list[int], language: str) -> _Draft | None:
+        """A fact the model took from another passage than the one it cited (a small model often cites [1] for
+        everything): when other passages it was given hold every missing fact, they are cited too."""
+        numbers = list(cited)
+        for n in range(1, len(passages) + 1):
+            if n in numbers:
+                continue
+            before = check_answer(text, _evidence([passages[i - 1] for i in numbers]), language, detect_language)
+            after = check_answer(text, _evidence([passages[i - 1] for i in [*numbers, n]]), language, detect_language)
+            if len(after.unsupported) < len(before.unsupported):
+                numbers.append(n)
+                if after.ok:
+                    added = "".join(f"[{i}]" for i in numbers if i not in cited)
+                    return _Draft(f"{text.rstrip()} {added}", ())
+        return None
 
     def _retry(self, messages: list[Message], first: _Draft, language: str, passages: Sequence[Passage]) -> _Draft:
         stricter = prompts.render(
@@ -349,6 +375,27 @@ class _Slot:
 
     def __exit__(self, *exc: object) -> None:
         self.owner._lock.release()
+
+
+def _evidence(passages: Sequence[Passage]) -> list[str]:
+    return [f"{p.chunk.title}\n{p.chunk.organisation}\n{p.chunk.text}" for p in passages]
+
+
+def _invented(problems: Sequence[str]) -> bool:
+    """The draft states facts the passages do not hold. Not decided for a draft in the wrong language: there every
+    capitalised German noun looks like a name to the check."""
+    if any(p.startswith("answer is in ") for p in problems):
+        return False
+    return any(not _form_only(p) for p in problems)
+
+
+def _form_only(problem: str) -> bool:
+    """A problem of form, not of fact: the wrong language, a source number that points nowhere."""
+    return (
+        problem == "empty answer"
+        or problem.startswith("answer is in ")
+        or (problem.startswith("citation [") and "points to no" in problem)
+    )
 
 
 def _no_slot(slot: str | None) -> str:
