@@ -160,6 +160,16 @@ class Answerer:
     def model_name(self) -> str:
         return self.chat.name if self.chat is not None else "none"
 
+    def warm_up(self) -> None:
+        """Load the chat model and process each language's instructions once (a one-token answer), so that the
+        first visitor in either language does not wait for it; one generation at a time, this one included."""
+        if self.chat is None:
+            return
+        for language in ("de", "en"):
+            system = build_messages(language, [], "Hi", None, self.settings)[0]
+            with self._slot():
+                "".join(self.chat.stream([system, Message("user", "Hi")], 1, 0.0))
+
     def ask(self, question: str, history: Sequence[Turn] = (), language: str | None = None) -> Answer:
         for event in self.stream(question, history, language):
             if isinstance(event, DoneEvent):

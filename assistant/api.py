@@ -20,7 +20,6 @@ from starlette.background import BackgroundTask
 
 from .answering import answer_language
 from .app import Assistant
-from .chat_models import Message
 from .errors import AssistantError, Busy, IndexEmpty
 from .questions import accepted_question
 from .settings import Settings
@@ -236,13 +235,10 @@ def warm_up(app: FastAPI, assistant: Assistant) -> None:
             assistant.search("warm-up", k=1)
         except IndexEmpty:
             assistant.embedder.embed_query("warm-up")
-        chat = assistant.answerer.chat
-        if chat is not None:
-            try:
-                with assistant.answerer._slot():  # one generation at a time, the warm-up included
-                    "".join(chat.stream([Message("user", "Hi")], 1, 0.0))
-            except AssistantError as exc:
-                logger.warning("chat model not available, answers will be quotes: %s", exc)
+        try:
+            assistant.answerer.warm_up()
+        except AssistantError as exc:
+            logger.warning("chat model not available, answers will be quotes: %s", exc)
     except AssistantError as exc:
         readiness.error = str(exc)
         logger.error("warm-up failed: %s", exc)

@@ -82,7 +82,8 @@ def test_ready_is_503_until_the_warm_up_has_loaded_the_models(settings: Settings
     assert response.status_code == 503 and response.json()["ready"] is False
     assert "Warming up" in response.json()["detail"]
     warm_up(app, a)
-    assert len(chat.calls) == 1  # the tiny generation loaded the chat model
+    # one tiny generation per language loaded the model and processed each language's instructions
+    assert [c[0].content.split()[0] for c in chat.calls] == ["Du", "You"]
     response = client.get("/api/ready")
     assert response.status_code == 200
     assert response.json() == {"ready": True, "passages": len(a.store.chunks()), "model": "fake"}
