@@ -4,8 +4,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 
 import httpx
@@ -25,7 +24,8 @@ from assistant.settings import Settings
 from assistant.store import MemoryStore
 from assistant.types import Answer
 from assistant.web_security import INTERNAL_ERROR, RateLimiter
-from tests.conftest import free_port, source_number
+from tests.conftest import source_number
+from tests.screens_support import serving as running  # the app on a real uvicorn server
 
 ORIGIN = "https://www.example.org"
 SSE = {"Accept": "text/event-stream"}
@@ -51,24 +51,6 @@ def _events(lines: Iterable[str]) -> list[tuple[str, dict]]:
         elif line.startswith("data: "):
             events.append((name, json.loads(line.removeprefix("data: "))))
     return events
-
-
-@contextmanager
-def running(app: FastAPI) -> Iterator[str]:
-    """The app on a real uvicorn server on loopback, in a thread."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 # --- readiness ------------------------------------------------------------------------------------------
