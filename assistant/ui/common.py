@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import gradio as gr
 
 from ..web_security import RateLimiter
-from .conversation import Conversation
+from .conversation import Conversation, stream_answer
+from .render import render_conversation
 from .texts import SUGGESTIONS, Language, text
+
+if TYPE_CHECKING:
+    from ..app import Assistant
 
 Ask = Callable[[Conversation, str, gr.Request], Iterator[list[Any]]]
 
@@ -24,6 +28,32 @@ class ScreenLimiter:
         client = getattr(request, "client", None)
         host = getattr(client, "host", None) or "unknown"
         return self.limiter.take(str(host)) == 0.0
+
+
+def asker(
+    assistant: Assistant,
+    limiter: ScreenLimiter,
+    screen: Literal["kiosk", "widget"],
+    force_language: bool,
+    idle_s: float | None = None,
+) -> Ask:
+    """A screen's question handler: rate-limited, streamed into the conversation. The kiosk forces its language
+    and drops an idle conversation first (``idle_s``); the widget lets the answer follow the question."""
+
+    def ask(conv: Conversation, q: str, request: gr.Request) -> Iterator[list[Any]]:
+        if not q.strip() or conv.busy:
+            yield [conv, gr.skip(), gr.skip(), gr.skip()]
+            return
+        if not limiter.allows(request):
+            conv.note(q, text("rate_limited", conv.language), conv.language)
+            yield [conv, render_conversation(conv.exchanges, conv.language, screen), "", gr.update(visible=False)]
+            return
+        if idle_s is not None:
+            conv.expire(idle_s)
+        for _ in stream_answer(assistant, conv, q, conv.language if force_language else None):
+            yield [conv, render_conversation(conv.exchanges, conv.language, screen), "", gr.update(visible=False)]
+
+    return ask
 
 
 def question_field(lang: Language, clear: bool = False) -> Any:

@@ -8,7 +8,7 @@ carries the last visitor's conversation even if the page's timer did not run.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from html import escape
 from typing import Any
 
@@ -16,8 +16,8 @@ import gradio as gr
 
 from ..app import Assistant
 from ..settings import Settings
-from .common import QUIET, ScreenLimiter, answer_events, question_field, suggested
-from .conversation import Conversation, stream_answer
+from .common import QUIET, ScreenLimiter, answer_events, asker, question_field, suggested
+from .conversation import Conversation
 from .render import render_conversation
 from .static import read_static
 from .texts import LANGUAGES, SUGGESTIONS, TEXTS, Language, text
@@ -125,17 +125,7 @@ def build_kiosk(assistant: Assistant, settings: Settings) -> gr.Blocks:
         screen_outputs = [state, header, attract_title, attract, *suggestions, conversation, question, send, new]
         screen_outputs += list(lang_buttons.values())
 
-        def ask(conv: Conversation, q: str, request: gr.Request) -> Iterator[list[Any]]:
-            if not q.strip() or conv.busy:
-                yield [conv, gr.skip(), gr.skip(), gr.skip()]
-                return
-            if not limiter.allows(request):
-                conv.note(q, text("rate_limited", conv.language), conv.language)
-                yield [conv, render_conversation(conv.exchanges, conv.language, "kiosk"), "", gr.update(visible=False)]
-                return
-            conv.expire(idle_s)
-            for _ in stream_answer(assistant, conv, q, conv.language):
-                yield [conv, render_conversation(conv.exchanges, conv.language, "kiosk"), "", gr.update(visible=False)]
+        ask = asker(assistant, limiter, "kiosk", force_language=True, idle_s=idle_s)
 
         events = answer_events([state, conversation, question, attract], status, "kiosk-answer", QUEUE_LIMIT)
         gr.on([question.submit, send.click], ask, inputs=[state, question], **events)

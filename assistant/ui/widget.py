@@ -7,7 +7,6 @@ session of this one page view.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from html import escape
 from typing import Any
 
@@ -15,8 +14,8 @@ import gradio as gr
 
 from ..app import Assistant
 from ..settings import Settings
-from .common import QUIET, ScreenLimiter, answer_events, question_field, suggested
-from .conversation import Conversation, stream_answer
+from .common import QUIET, ScreenLimiter, answer_events, asker, question_field, suggested
+from .conversation import Conversation
 from .render import render_conversation
 from .static import read_static
 from .texts import SUGGESTIONS, Language, language, text
@@ -88,16 +87,7 @@ def build_widget(assistant: Assistant, settings: Settings) -> gr.Blocks:
             conv.touch()
             return screen(conv)
 
-        def ask(conv: Conversation, q: str, request: gr.Request) -> Iterator[list[Any]]:
-            if not q.strip() or conv.busy:
-                yield [conv, gr.skip(), gr.skip(), gr.skip()]
-                return
-            if not limiter.allows(request):
-                conv.note(q, text("rate_limited", conv.language), conv.language)
-                yield [conv, render_conversation(conv.exchanges, conv.language, "widget"), "", gr.update(visible=False)]
-                return
-            for _ in stream_answer(assistant, conv, q, None):
-                yield [conv, render_conversation(conv.exchanges, conv.language, "widget"), "", gr.update(visible=False)]
+        ask = asker(assistant, limiter, "widget", force_language=False)
 
         events = answer_events([state, conversation, question, suggestion_box], status, "widget-answer", QUEUE_LIMIT)
         gr.on([question.submit, send.click], ask, inputs=[state, question], **events)
