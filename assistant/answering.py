@@ -317,21 +317,22 @@ class Answerer:
         chosen = [passages[n - 1] for n in cited] or list(passages)
         result = check_answer(text, _evidence(chosen), language, detect_language, n_sources=len(passages))
         if cited and result.unsupported and len(result.unsupported) == len(result.problems):
-            return self._recite(text, passages, cited, language) or _Draft(text, tuple(result.problems))
+            recited = self._recite(text, passages, cited, language, len(result.unsupported))
+            return recited or _Draft(text, tuple(result.problems))
         return _Draft(text, tuple(result.problems))
 
     @staticmethod
-    def _recite(text: str, passages: Sequence[Passage], cited: list[int], language: str) -> _Draft | None:
+    def _recite(text: str, passages: Sequence[Passage], cited: list[int], language: str, missing: int) -> _Draft | None:
         """A fact the model took from another passage than the one it cited (a small model often cites [1] for
         everything): when other passages it was given hold every missing fact, they are cited too."""
         numbers = list(cited)
         for n in range(1, len(passages) + 1):
             if n in numbers:
                 continue
-            before = check_answer(text, _evidence([passages[i - 1] for i in numbers]), language, detect_language)
             after = check_answer(text, _evidence([passages[i - 1] for i in [*numbers, n]]), language, detect_language)
-            if len(after.unsupported) < len(before.unsupported):
+            if len(after.unsupported) < missing:
                 numbers.append(n)
+                missing = len(after.unsupported)
                 if after.ok:
                     added = "".join(f"[{i}]" for i in numbers if i not in cited)
                     return _Draft(f"{text.rstrip()} {added}", ())

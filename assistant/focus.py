@@ -32,18 +32,18 @@ _LEANS_BACK = re.compile(
 
 def focus_passages(question: str, passages: Sequence[Passage], embedder: Embedder, max_sentences: int) -> list[str]:
     """The text of each passage cut down to its ``max_sentences`` best sentences (all of a short passage)."""
-    split = [_known(split_sentences(p.chunk.text)) for p in passages]
-    todo = [i for i, sentences in enumerate(split) if len(sentences) > max_sentences]
     if max_sentences <= 0:
         return [p.chunk.text for p in passages]
+    split = [_known(split_sentences(p.chunk.text)) for p in passages]
+    texts = [" ".join(sentences) for sentences in split]
+    todo = [i for i, sentences in enumerate(split) if len(sentences) > max_sentences]
     if not todo:
-        return [" ".join(sentences) for sentences in split]
+        return texts
     flat = [s for i in todo for s in split[i]]
     titles = [passages[i].chunk.title for i in todo for _ in split[i]]
     vectors = embedder.embed_documents(flat, titles)
     query = embedder.embed_query(question)
     wanted = set(tokenize(question))
-    texts = [" ".join(sentences) for sentences in split]
     offset = 0
     for i in todo:
         sentences = split[i]

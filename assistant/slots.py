@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from .grounding import strip_citations
+
 _ASKS = {
     "number": re.compile(
         r"\b(how many|how much|how large|how big|how high|what percentage|what share|"
@@ -37,7 +39,6 @@ _MONTHS = re.compile(
     r"frühjahr|frühling|sommer|herbst)\b",
     re.I,
 )
-_CITATION = re.compile(r"\[\d+\]")
 _LIST_MARKER = re.compile(r"^\s*\d{1,2}\.(\s|$)")  # "1. [1]" is an enumeration, not a count
 _DIGIT = re.compile(r"\d")
 _DATE = re.compile(r"\b\d{1,2}\.\s?\d{1,2}\.(\d{2,4})?|\b\d{1,2}/\d{1,2}/\d{2,4}")
@@ -54,7 +55,7 @@ def asked_slot(question: str) -> str | None:
 
 
 def fills_slot(answer: str, slot: str | None) -> bool:
-    text = _LIST_MARKER.sub(" ", _CITATION.sub(" ", answer))
+    text = _LIST_MARKER.sub(" ", strip_citations(answer))
     if slot == "number":  # a year or a date is not a count: "He joined in 1993" does not say how many
         counts = _YEAR.sub(" ", _DATE.sub(" ", text))
         return bool(_DIGIT.search(counts) or _NUMBER_WORDS.search(counts))

@@ -11,7 +11,7 @@ SOURCES = ["GRIP GmbH\nGRIP GmbH\nHasan Canti is the managing partner of GRIP Gm
 
 def test_claims_are_the_sentences_without_citations_and_without_fragments() -> None:
     text = "Hasan Canti leads GRIP GmbH [1]. Yes. It is based in Dortmund, Germany [1, 2]."
-    assert claims(text) == ["Hasan Canti leads GRIP GmbH .", "It is based in Dortmund, Germany ."]
+    assert claims(text) == ["Hasan Canti leads GRIP GmbH.", "It is based in Dortmund, Germany."]
 
 
 def test_verdicts_are_parsed_strictly() -> None:
@@ -31,7 +31,7 @@ def test_the_judge_sees_each_claim_with_the_sources_and_reports_the_unsupported_
     assert judgement == Judgement(2, ("GRIP has an office in the United States.",), 0)
     assert not judgement.faithful
     assert "Hasan Canti is the managing partner" in chat.calls[0][-1].content
-    assert chat.calls[0][-1].content.rstrip().endswith("Claim: Hasan Canti leads GRIP GmbH .\nVerdict:")
+    assert chat.calls[0][-1].content.rstrip().endswith("Claim: Hasan Canti leads GRIP GmbH.\nVerdict:")
 
 
 def test_a_failing_judge_counts_as_unclear_not_as_a_verdict() -> None:

@@ -27,6 +27,7 @@ def test_the_asked_slot(question: str, slot: str | None) -> None:
     [
         ("The booth number of the Dortmund joint booth at IMTS is [1].", "number", False),
         ("1. [1]", "number", False),  # only a citation-like leftover
+        ("The booth number is given in the sources [1, 2].", "number", False),  # a citation is not a count
         (
             "Armin Papenmeier joined the company in 1993 and was named entrepreneur of the year 2019 [2].",
             "number",

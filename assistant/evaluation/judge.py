@@ -19,14 +19,14 @@ from .. import prompts
 from ..chat_models import ChatModel, Message
 from ..chunking import split_sentences
 from ..errors import AssistantError
+from ..grounding import strip_citations
 
 MIN_CLAIM_WORDS = 4
-_CITATION = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 
 
 def claims(answer: str) -> list[str]:
     """The answer's sentences, citations removed; sentences too short to state a fact are skipped."""
-    text = _CITATION.sub(" ", answer)
+    text = strip_citations(answer)
     return [" ".join(s.split()) for s in split_sentences(text) if len(s.split()) >= MIN_CLAIM_WORDS]
 
 
