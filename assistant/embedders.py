@@ -6,6 +6,8 @@ import functools
 import hashlib
 import math
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -15,6 +17,7 @@ from .settings import Settings
 
 Vector = list[float]
 TITLE_SLOT = "title: none"
+RECENT_QUERIES = 8
 
 
 class Embedder(Protocol):
@@ -69,6 +72,8 @@ class SentenceTransformerEmbedder:
             model_kwargs={"torch_dtype": getattr(torch, dtype), "attn_implementation": "sdpa"},
         )
         self._torch = torch
+        self._recent: OrderedDict[str, Vector] = OrderedDict()
+        self._recent_lock = threading.Lock()
         self._query_prefix: str = (self._model.prompts or {}).get("query") or ""
         modules = list(self._model)
         # The fast path for one query needs the usual layout: a Hugging Face transformer, then pooling etc.
@@ -91,7 +96,20 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> Vector:
         """One query, one sequence: no padding, so no attention mask is built (with SDPA that saves about a
-        fifth of the time of a query; the vector is the same up to float rounding)."""
+        fifth of the time of a query; the vector is the same up to float rounding). The last few queries are
+        remembered: an answer embeds its question for retrieval and again to focus the passages."""
+        with self._recent_lock:
+            if text in self._recent:
+                self._recent.move_to_end(text)
+                return self._recent[text]
+        vector = self._embed_query(text)
+        with self._recent_lock:
+            self._recent[text] = vector
+            while len(self._recent) > RECENT_QUERIES:
+                self._recent.popitem(last=False)
+        return vector
+
+    def _embed_query(self, text: str) -> Vector:
         if self._hf is None:
             vector = self._model.encode_query([text], normalize_embeddings=True, show_progress_bar=False)[0]
             return vector.tolist()

@@ -9,13 +9,16 @@ sentence that opens with a pronoun brings the sentence before it, so that "He" s
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Sequence
+
+import numpy as np
 
 from .chunking import split_sentences
 from .embedders import Embedder
 from .lexical import tokenize
-from .types import Passage
+from .types import Chunk, Passage
 
 WORD_BONUS = 0.02  # per shared word stem: enough to break near-ties, too little to outvote meaning
 _SAYS_UNKNOWN = re.compile(
@@ -31,37 +34,69 @@ _LEANS_BACK = re.compile(
 
 
 def focus_passages(question: str, passages: Sequence[Passage], embedder: Embedder, max_sentences: int) -> list[str]:
-    """The text of each passage cut down to its ``max_sentences`` best sentences (all of a short passage)."""
+    """The text of each passage cut down to its ``max_sentences`` best sentences (all of a short passage).
+
+    Sentence vectors come with the chunk (made at ingestion); only a chunk without them (an index from an
+    older version, a test store) has its sentences embedded here.
+    """
     if max_sentences <= 0:
         return [p.chunk.text for p in passages]
-    split = [_known(split_sentences(p.chunk.text)) for p in passages]
-    texts = [" ".join(sentences) for sentences in split]
-    todo = [i for i, sentences in enumerate(split) if len(sentences) > max_sentences]
+    split = [split_sentences(p.chunk.text) for p in passages]
+    kept = [_known(sentences) for sentences in split]
+    texts = [" ".join(split[i][j] for j in kept[i]) for i in range(len(passages))]
+    todo = [i for i in range(len(passages)) if len(kept[i]) > max_sentences]
     if not todo:
         return texts
-    flat = [s for i in todo for s in split[i]]
-    titles = [passages[i].chunk.title for i in todo for _ in split[i]]
-    vectors = embedder.embed_documents(flat, titles)
-    query = embedder.embed_query(question)
+    query = np.asarray(embedder.embed_query(question), dtype=np.float32)
+    stored = {i: sentence_vectors(passages[i].chunk, len(split[i]), query.size) for i in todo}
+    missing = [i for i in todo if stored[i] is None]
+    if missing:
+        flat = [s for i in missing for s in split[i]]
+        titles = [passages[i].chunk.title for i in missing for _ in split[i]]
+        vectors = np.asarray(embedder.embed_documents(flat, titles), dtype=np.float32)
+        offset = 0
+        for i in missing:
+            stored[i] = vectors[offset : offset + len(split[i])]
+            offset += len(split[i])
     wanted = set(tokenize(question))
-    offset = 0
     for i in todo:
-        sentences = split[i]
-        scores = [
-            _dot(query, vectors[offset + j]) + WORD_BONUS * len(wanted & set(tokenize(s)))
-            for j, s in enumerate(sentences)
-        ]
-        offset += len(sentences)
-        texts[i] = " ".join(sentences[j] for j in pick(sentences, scores, max_sentences))
+        matrix = stored[i]
+        assert matrix is not None
+        sentences = [split[i][j] for j in kept[i]]
+        similarity = matrix[kept[i]] @ query
+        scores = [float(similarity[n]) + WORD_BONUS * len(wanted & set(tokenize(s))) for n, s in enumerate(sentences)]
+        texts[i] = " ".join(sentences[n] for n in pick(sentences, scores, max_sentences))
     return texts
 
 
-def _known(sentences: list[str]) -> list[str]:
-    """Without the sentences that only say what the sources do not say, unless that is all there is: a small
-    model that reads "other contacts are not named in the sources" refuses the question the sentence before
-    answered. (What is not known is still answered: see ``from_unknowns`` in the answer pipeline.)"""
-    known = [s for s in sentences if not _SAYS_UNKNOWN.search(s)]
-    return known or sentences
+def encode_sentence_vectors(vectors: Sequence[Sequence[float]]) -> str:
+    """Sentence vectors as stored with a chunk: "<dimensions>:" then float16 (ranking a handful of sentences
+    needs no more) in base64."""
+    matrix = np.asarray(vectors, dtype="<f2")
+    return f"{matrix.shape[-1]}:" + base64.b64encode(matrix.tobytes()).decode("ascii")
+
+
+def sentence_vectors(chunk: Chunk, sentences: int, dim: int) -> np.ndarray | None:
+    """The chunk's stored sentence vectors, or None when it has none or they do not fit its ``sentences``
+    sentences and the embedder's ``dim`` dimensions."""
+    stored_dim, _, data = chunk.sentence_vectors.partition(":")
+    if stored_dim != str(dim):
+        return None
+    try:
+        flat = np.frombuffer(base64.b64decode(data, validate=True), dtype="<f2")
+    except ValueError:
+        return None
+    if flat.size != sentences * dim:
+        return None
+    return flat.reshape(sentences, dim).astype(np.float32)
+
+
+def _known(sentences: list[str]) -> list[int]:
+    """Indices of the sentences that do not only say what the sources do not say, unless that is all there is:
+    a small model that reads "other contacts are not named in the sources" refuses the question the sentence
+    before answered. (What is not known is still answered: see ``from_unknowns`` in the answer pipeline.)"""
+    known = [j for j, s in enumerate(sentences) if not _SAYS_UNKNOWN.search(s)]
+    return known or list(range(len(sentences)))
 
 
 def pick(sentences: Sequence[str], scores: Sequence[float], max_sentences: int) -> list[int]:
@@ -72,7 +107,3 @@ def pick(sentences: Sequence[str], scores: Sequence[float], max_sentences: int) 
         if j > 0 and _LEANS_BACK.match(sentences[j]):
             chosen.add(j - 1)
     return sorted(chosen)
-
-
-def _dot(a: Sequence[float], b: Sequence[float]) -> float:
-    return sum(x * y for x, y in zip(a, b, strict=True))

@@ -7,6 +7,7 @@ until the whole new generation is written.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import sys
 import time
@@ -15,8 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .chunking import chunk_document
+from .chunking import chunk_document, split_sentences
 from .embedders import Embedder
+from .focus import encode_sentence_vectors
 from .loaders import SUPPORTED_SUFFIXES, SkipFile, load_file
 from .settings import Settings
 from .store import VectorStore
@@ -26,7 +28,7 @@ from .types import Chunk
 # wherever a passage comes out the same).
 PIPELINE_VERSION = "chunks-v2"
 # Bump when what the embedder is given changes (text layout, prompts): every passage is embedded anew.
-EMBEDDING_VERSION = "title-prompt-sdpa-v3"
+EMBEDDING_VERSION = "title-prompt-sdpa-v3+sentences"
 
 
 @dataclass
@@ -157,6 +159,7 @@ class Ingestor:
         changed = bool(report.added or report.updated or report.removed or rechunk)
         if changed:
             vectors = self._embed(fresh)
+            fresh = self._with_sentence_vectors(fresh)
             self.store.publish(index_key, sorted(keep), fresh, vectors)
             report.published = True
         report.chunks_embedded = len(fresh)
@@ -181,3 +184,37 @@ class Ingestor:
                 )
                 bar.update(len(part))
         return vectors
+
+    def _with_sentence_vectors(self, chunks: list[Chunk]) -> list[Chunk]:
+        """Each chunk of more than one sentence with a vector per sentence (see focus.py)."""
+        split = [split_sentences(c.text) for c in chunks]
+        todo = [i for i, sentences in enumerate(split) if len(sentences) > 1]
+        if not todo:
+            return chunks
+        from tqdm import tqdm
+
+        out = list(chunks)
+        batch = self.settings.embed_batch_size * 2  # sentences are short
+        pending: list[int] = []
+        with tqdm(
+            total=sum(len(split[i]) for i in todo),
+            desc="Embedding sentences",
+            unit="sentence",
+            file=sys.stderr,
+            disable=not self.progress,
+        ) as bar:
+            for n, i in enumerate(todo):
+                pending.append(i)
+                if sum(len(split[j]) for j in pending) < batch and n + 1 < len(todo):
+                    continue
+                flat = [s for j in pending for s in split[j]]
+                titles = [chunks[j].title for j in pending for _ in split[j]]
+                vectors = self.embedder.embed_documents(flat, titles)
+                offset = 0
+                for j in pending:
+                    mine = vectors[offset : offset + len(split[j])]
+                    out[j] = dataclasses.replace(chunks[j], sentence_vectors=encode_sentence_vectors(mine))
+                    offset += len(split[j])
+                bar.update(len(flat))
+                pending = []
+        return out

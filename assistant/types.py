@@ -37,6 +37,9 @@ class Chunk:
     source_path: str = ""
     file_hash: str = ""
     index: int = 0
+    # One unit vector per sentence of ``text`` (chunking.split_sentences), float16, base64; made at ingestion
+    # so that picking a passage's sentences for the prompt (focus.py) embeds nothing while a visitor waits.
+    sentence_vectors: str = field(default="", repr=False)
 
     def embedding_text(self) -> str:
         """What the embedder sees: the section heading gives the passage its context."""
@@ -47,7 +50,7 @@ class Chunk:
         return " ".join(p for p in (self.title, self.organisation, self.section, self.text) if p)
 
     def metadata(self) -> dict[str, str | int]:
-        return {
+        meta: dict[str, str | int] = {
             "doc_id": self.doc_id,
             "document": self.document,
             "title": self.title,
@@ -60,6 +63,9 @@ class Chunk:
             "file_hash": self.file_hash,
             "index": self.index,
         }
+        if self.sentence_vectors:
+            meta["sentence_vectors"] = self.sentence_vectors
+        return meta
 
     @classmethod
     def from_metadata(cls, id: str, text: str, meta: dict[str, Any]) -> Chunk:
@@ -77,6 +83,7 @@ class Chunk:
             source_path=str(meta.get("source_path", "")),
             file_hash=str(meta.get("file_hash", "")),
             index=int(meta.get("index", 0)),
+            sentence_vectors=str(meta.get("sentence_vectors", "")),
         )
 
 

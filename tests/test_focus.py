@@ -50,3 +50,33 @@ def test_a_sentence_that_opens_with_a_pronoun_brings_its_antecedent() -> None:
     sentences = ["Hasan Canti is the managing partner.", "He has led the company since its start.", "Other."]
     assert pick(sentences, [0.1, 0.9, 0.0], 1) == [0, 1]
     assert pick(sentences, [0.9, 0.1, 0.0], 1) == [0]
+
+
+def test_stored_sentence_vectors_are_used_and_stale_ones_are_not() -> None:
+    """The vectors made at ingestion spare the embedder; vectors that do not fit the sentences are ignored."""
+    import dataclasses
+
+    from assistant.chunking import split_sentences
+    from assistant.focus import encode_sentence_vectors, sentence_vectors
+
+    question = "Who is the managing partner of GRIP GmbH?"
+    fresh = FakeEmbedder()
+    [expected] = focus_passages(question, [_passage(TEXT)], fresh, 1)
+    assert fresh.calls == 5  # no stored vectors: the five sentences were embedded now
+
+    sentences = split_sentences(TEXT)
+    stored = encode_sentence_vectors(FakeEmbedder().embed_documents(sentences))
+    passage = _passage(TEXT)
+    with_vectors = dataclasses.replace(passage, chunk=dataclasses.replace(passage.chunk, sentence_vectors=stored))
+    embedder = FakeEmbedder()
+    assert focus_passages(question, [with_vectors], embedder, 1) == [expected]
+    assert embedder.calls == 0
+
+    stale = encode_sentence_vectors(FakeEmbedder().embed_documents(sentences[:3]))  # the text changed since
+    old = dataclasses.replace(passage, chunk=dataclasses.replace(passage.chunk, sentence_vectors=stale))
+    assert focus_passages(question, [old], embedder, 1) == [expected]
+    assert embedder.calls == 5
+    other_model = encode_sentence_vectors(FakeEmbedder(dim=64).embed_documents(sentences + sentences))
+    assert sentence_vectors(dataclasses.replace(passage.chunk, sentence_vectors=other_model), 5, 128) is None
+    broken = dataclasses.replace(passage, chunk=dataclasses.replace(passage.chunk, sentence_vectors="not base64!"))
+    assert focus_passages(question, [broken], FakeEmbedder(), 1) == [expected]

@@ -11,9 +11,12 @@ from pathlib import Path
 import pytest
 
 from assistant.app import build_assistant
+from assistant.chunking import split_sentences
 from assistant.embedders import FakeEmbedder
+from assistant.focus import sentence_vectors
 from assistant.settings import Settings
 from assistant.store import make_store
+from assistant.types import Chunk
 
 from .conftest import GRIP_DE
 
@@ -23,11 +26,27 @@ def _assistant(settings: Settings):
     return build_assistant(settings, embedder=embedder), embedder
 
 
+def _texts_embedded(chunks: list[Chunk]) -> int:
+    """Every passage once, and the sentences of each passage of more than one sentence (for focus.py)."""
+    return len(chunks) + sum(n for n in (len(split_sentences(c.text)) for c in chunks) if n > 1)
+
+
 def test_first_run_indexes_everything_then_a_rerun_embeds_nothing(settings: Settings, corpus: Path) -> None:
     assistant, embedder = _assistant(settings)
     first = assistant.ingest([corpus], progress=False)
     assert (len(first.added), len(first.updated), len(first.removed), len(first.skipped)) == (3, 0, 0, 0)
-    assert first.chunks_embedded == embedder.calls == first.chunks_total > 3
+    assert first.chunks_embedded == first.chunks_total > 3
+    chunks = assistant.store.chunks()
+    sentences = [split_sentences(c.text) for c in chunks]
+    assert embedder.calls == _texts_embedded(chunks)
+    for chunk, split in zip(chunks, sentences, strict=True):
+        stored = sentence_vectors(chunk, len(split), embedder.dim)
+        if len(split) == 1:
+            assert stored is None
+            continue
+        assert stored is not None
+        expected = FakeEmbedder().embed_documents(split)
+        assert abs(stored - expected).max() < 2e-3  # float16
     generation = assistant.store.generation()
 
     again, embedder2 = _assistant(settings)
@@ -87,7 +106,8 @@ def test_another_embedder_rebuilds_the_index(settings: Settings, corpus: Path) -
     assistant.ingest([corpus], progress=False)
     other = FakeEmbedder(dim=64)
     rebuilt = build_assistant(settings, embedder=other).ingest([corpus], progress=False)
-    assert rebuilt.published and other.calls == rebuilt.chunks_total
+    assert rebuilt.published and rebuilt.chunks_embedded == rebuilt.chunks_total
+    assert other.calls == _texts_embedded(build_assistant(settings, embedder=other).store.chunks())
 
 
 def test_documents_are_data_not_instructions(settings: Settings, corpus: Path) -> None:
