@@ -49,6 +49,7 @@ class LlamaCppChatModel:
         self.name = f"llamacpp:{self.path.name}"
         self._threads = settings.llm_threads
         self._context_tokens = settings.llm_context_tokens
+        self._flash_attention = settings.llm_flash_attention
         self._timeout_s = settings.llm_timeout_s
         self._max_contexts = settings.llm_contexts
         self._contexts: OrderedDict[str, Any] = OrderedDict()
@@ -98,6 +99,7 @@ class LlamaCppChatModel:
                 n_threads=self._threads,
                 n_threads_batch=self._threads,
                 n_ctx=self._context_tokens,
+                flash_attn=self._flash_attention,
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as exc:
