@@ -18,7 +18,7 @@ from .chat_models import ChatBackendError, ChatModel, Message
 from .errors import ConfigError, ModelNotAvailable
 from .extractive import extractive_answer
 from .focus import focus_passages
-from .grounding import check_answer, cited_indices
+from .grounding import check_answer, cited_indices, drop_source_remark
 from .lang import detect_language
 from .lexical import tokenize
 from .questions import accepted_question
@@ -307,7 +307,7 @@ class Answerer:
         return text, "extractive", numbers
 
     def _judge(self, text: str, passages: Sequence[Passage], language: str) -> _Draft:
-        text = text.strip()
+        text = drop_source_remark(text.strip())
         if not text:
             return _Draft(text, ("empty answer",))
         if is_refusal(text, language):

@@ -157,6 +157,26 @@ def strip_citations(text: str) -> str:
     return re.sub(r"[ \t]{2,}", " ", re.sub(r"[ \t]*" + _CITATION.pattern, "", text)).strip()
 
 
+# "This information is sourced from [2]." at the end of an answer: a remark about the sources, not a claim.
+_SOURCE_REMARK = re.compile(
+    r"(?P<end>[.!?])\s+(?:this|that|these|the|all|dies|diese|das|die)\b[^.!?\[\]]{0,50}?"
+    r"\b(?:stated|sourced|provided|mentioned|found|given|taken|based|listed|described|stammt|stammen|steht|stehen|"
+    r"genannt|angegeben|entnommen)"
+    r"(?:\s+(?:in|from|on|by|at|aus|den|der|dem|the|my|source|sources|passage|document|quelle|quellen|unterlagen))*"
+    r"(?P<cites>(?:\s*" + _CITATION.pattern + r")+)\s*[.!]?\s*$",
+    re.I,
+)
+
+
+def drop_source_remark(text: str) -> str:
+    """Without a closing remark about where the answer comes from ("This is stated in [2]."); its source numbers
+    move to the sentence before. A small model likes to add one; it states nothing a visitor needs."""
+    match = _SOURCE_REMARK.search(text)
+    if match is None or not text[: match.start()].strip():
+        return text
+    return f"{text[: match.start()]}{match.group('end')} {' '.join(match.group('cites').split())}"
+
+
 def cited_indices(text: str) -> list[int]:
     """Cited passage numbers in order of first appearance; "[1, 2]", "[1][2]" and "[1–3]" are understood."""
     seen: list[int] = []

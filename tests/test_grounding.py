@@ -8,6 +8,7 @@ import pytest
 from assistant.grounding import (
     check_answer,
     cited_indices,
+    drop_source_remark,
     extract_dates,
     extract_names,
     extract_numbers,
@@ -282,3 +283,23 @@ def test_german_noun_before_a_name_is_tolerated_but_invented_names_are_not() -> 
     assert is_supported_name("Vizekonsul Dirk Schulz", [passage], "de")
     assert not is_supported_name("Professor Dirk Schulz Junior", [passage], "en")
     assert not is_supported_name("Hans Müller", [passage], "de")
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (
+            "Borussia Dortmund opened its New York office on February 29, 2024. This information is sourced from [2].",
+            "Borussia Dortmund opened its New York office on February 29, 2024. [2]",
+        ),
+        ("Friedrich Horst Papenmeier founded it. This is stated in [2].", "Friedrich Horst Papenmeier founded it. [2]"),
+        ("It had about 100 staff. This information is provided in [1][3]", "It had about 100 staff. [1][3]"),
+        ("Hasan Canti leitet die GRIP GmbH. Diese Angabe stammt aus [1].", "Hasan Canti leitet die GRIP GmbH. [1]"),
+        # claims, not remarks: they stay
+        ("GRIP builds grippers. The company is based in Dortmund [1].", None),
+        ("This is stated in [2].", None),  # nothing before it: left to the other checks
+        ("The fair was founded in 1927. [1] This information is from Cleveland papers.", None),
+    ],
+)
+def test_a_closing_remark_about_the_sources_is_dropped_with_its_numbers_kept(answer: str, expected: str | None) -> None:
+    assert drop_source_remark(answer) == (expected or answer)
