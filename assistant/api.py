@@ -6,6 +6,7 @@ Errors leave as ``{"error": "<a message a visitor can read>"}`` with a fitting s
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import threading
@@ -24,7 +25,7 @@ from .errors import AssistantError, Busy, IndexEmpty
 from .questions import accepted_question
 from .settings import Settings
 from .store import VectorStore
-from .types import ReplaceEvent, TokenEvent, Turn
+from .types import AnswerEvent, ReplaceEvent, TokenEvent, Turn
 from .web_security import (
     INTERNAL_ERROR,
     AccessLogMiddleware,
@@ -198,12 +199,11 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
         if stream or "text/event-stream" in request.headers.get("accept", ""):
             if count_passages() == 0:
                 raise IndexEmpty()
-            ticket = admission.enter()
-            events = _sse_events(assistant, body.question, history, body.language, ticket)
+            answer = _SseAnswer(assistant, body.question, history, body.language, admission.enter())
             headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-            # The ticket is also returned after the response, in case the visitor left before the stream began.
+            # Stopped after the response as well: when the visitor left, before the stream began or during it.
             return StreamingResponse(
-                events, media_type="text/event-stream", headers=headers, background=BackgroundTask(ticket.leave)
+                answer.events(), media_type="text/event-stream", headers=headers, background=BackgroundTask(answer.stop)
             )
         ticket = admission.enter()
         try:
@@ -231,14 +231,7 @@ def warm_up(app: FastAPI, assistant: Assistant) -> None:
     """
     readiness: Readiness = app.state.readiness
     try:
-        try:
-            assistant.search("warm-up", k=1)
-        except IndexEmpty:
-            assistant.embedder.embed_query("warm-up")
-        try:
-            assistant.answerer.warm_up()
-        except AssistantError as exc:
-            logger.warning("chat model not available, answers will be quotes: %s", exc)
+        assistant.on_model_thread(lambda: _load_models(assistant))  # where the models will run
     except AssistantError as exc:
         readiness.error = str(exc)
         logger.error("warm-up failed: %s", exc)
@@ -248,6 +241,17 @@ def warm_up(app: FastAPI, assistant: Assistant) -> None:
         logger.error("warm-up failed", exc_info=exc)
         return
     readiness.done.set()
+
+
+def _load_models(assistant: Assistant) -> None:
+    try:
+        assistant.retriever.search("warm-up", k=1)
+    except IndexEmpty:
+        assistant.embedder.embed_query("warm-up")
+    try:
+        assistant.answerer.warm_up()
+    except AssistantError as exc:
+        logger.warning("chat model not available, answers will be quotes: %s", exc)
 
 
 def _not_ready(detail: str) -> JSONResponse:
@@ -265,34 +269,57 @@ def _sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def _sse_events(
-    assistant: Assistant, question: str, history: list[Turn], language: str | None, ticket: _Ticket
-) -> Iterator[str]:
-    """A sync generator: Starlette runs each step in a thread, so a slow generation never blocks the loop."""
-    # Ahead: the requests in flight when this one came (they may still be retrieving), or the screens' and
-    # other callers' questions at the generation slot, whichever is more.
-    ahead = max(ticket.ahead, assistant.answerer.queue_depth + (1 if assistant.answerer.busy else 0))
-    if ahead:
-        yield _sse("queued", {"position": ahead + 1})
-    events = assistant.ask_stream(question, history, language)
-    try:
-        for event in events:
-            if isinstance(event, TokenEvent):
-                yield _sse("token", {"text": event.text})
-            elif isinstance(event, ReplaceEvent):
-                yield _sse("replace", {"text": event.text, "reason": event.reason})
-            else:
-                yield _sse("done", event.answer.to_json())
-    except AssistantError as exc:
-        yield _sse("error", {"error": str(exc)})
-    except Exception as exc:
-        logger.error("unexpected error in an answer stream", exc_info=exc)
-        yield _sse("error", {"error": INTERNAL_ERROR})
-    finally:
+class _SseAnswer:
+    """One streamed answer: its events as SSE text, and ``stop``, which ends its work and returns the ticket."""
+
+    def __init__(
+        self, assistant: Assistant, question: str, history: list[Turn], language: str | None, ticket: _Ticket
+    ) -> None:
+        self.assistant, self.question, self.history, self.language = assistant, question, history, language
+        self.ticket = ticket
+        self._events: Iterator[AnswerEvent] | None = None
+        self._stopped = False
+        self._lock = threading.Lock()
+
+    def events(self) -> Iterator[str]:
+        """A sync generator: Starlette runs each step in a worker thread, so waiting for an event never blocks the
+        loop (with `serve`, the answer itself is made on the assistant's model thread)."""
+        # Ahead: the requests in flight when this one came (they may still be retrieving), or the screens' and
+        # other callers' questions waiting for the model, whichever is more.
+        ahead = max(self.ticket.ahead, self.assistant.answers_ahead)
+        if ahead:
+            yield _sse("queued", {"position": ahead + 1})
+        with self._lock:
+            if self._stopped:
+                return
+            self._events = events = self.assistant.ask_stream(self.question, self.history, self.language)
+        try:
+            for event in events:
+                if isinstance(event, TokenEvent):
+                    yield _sse("token", {"text": event.text})
+                elif isinstance(event, ReplaceEvent):
+                    yield _sse("replace", {"text": event.text, "reason": event.reason})
+                else:
+                    yield _sse("done", event.answer.to_json())
+        except AssistantError as exc:
+            yield _sse("error", {"error": str(exc)})
+        except Exception as exc:
+            logger.error("unexpected error in an answer stream", exc_info=exc)
+            yield _sse("error", {"error": INTERNAL_ERROR})
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """Idempotent. When the visitor left, the response ends while a worker thread may still wait for the next
+        event: an answer on the model thread is told from here to stop (it does at its next token); a plain
+        generator that is running cannot be closed from another thread, and ends when it is collected."""
+        with self._lock:
+            self._stopped, events = True, self._events
         close = getattr(events, "close", None)
         if close is not None:
-            close()  # frees the generation slot when the visitor went away
-        ticket.leave()
+            with contextlib.suppress(ValueError):  # "generator already executing" (in that worker thread)
+                close()
+        self.ticket.leave()
 
 
 def _docs_html(schema: dict[str, Any]) -> str:

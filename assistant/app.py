@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from .answering import Answerer
 from .chat_models import ChatModel, Message, make_chat_model
 from .embedders import Embedder, LazyEmbedder
 from .env import set_offline_env
 from .ingest import Ingestor, IngestReport
+from .model_thread import ModelThread
 from .retrieval import HybridRetriever
 from .settings import Settings
 from .store import VectorStore, make_store
 from .types import Answer, AnswerEvent, Passage, Turn
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -24,21 +28,36 @@ class Assistant:
     embedder: Embedder
     retriever: HybridRetriever
     answerer: Answerer
+    model_thread: ModelThread | None = None  # set by `serve`: searches and answers then run on it, one at a time
+
+    def on_model_thread(self, fn: Callable[[], T]) -> T:
+        return fn() if self.model_thread is None else self.model_thread.call(fn)
+
+    @property
+    def answers_ahead(self) -> int:
+        """Answers a new question would wait behind: the running one and those waiting for the model."""
+        answerer, thread = self.answerer, self.model_thread
+        ahead = answerer.queue_depth + (1 if answerer.busy else 0)
+        if thread is not None:
+            ahead = max(ahead, thread.queue_depth + (1 if thread.busy else 0))
+        return ahead
 
     def ingest(self, paths: Sequence[Path] | None = None, progress: bool = True) -> IngestReport:
         ingestor = Ingestor(self.store, self.embedder, self.settings, progress=progress)
         return ingestor.run(list(paths) if paths else [self.settings.knowledge_dir])
 
     def search(self, question: str, k: int | None = None, language: str | None = None) -> list[Passage]:
-        return self.retriever.search(question, k=k, language=language)
+        return self.on_model_thread(lambda: self.retriever.search(question, k=k, language=language))
 
     def ask(self, question: str, history: Sequence[Turn] = (), language: str | None = None) -> Answer:
-        return self.answerer.ask(question, history, language)
+        return self.on_model_thread(lambda: self.answerer.ask(question, history, language))
 
     def ask_stream(
         self, question: str, history: Sequence[Turn] = (), language: str | None = None
     ) -> Iterator[AnswerEvent]:
-        return self.answerer.stream(question, history, language)
+        if self.model_thread is None:
+            return self.answerer.stream(question, history, language)
+        return self.model_thread.stream(lambda: self.answerer.stream(question, history, language))
 
 
 _UNSET = object()

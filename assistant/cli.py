@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -209,8 +210,10 @@ def _serve(assistant: Assistant, host: str, port: int) -> int:
         for path, reason in report.skipped:
             print(f"skipped {path}: {reason}", file=sys.stderr)
         print(report.summary())
+    from .model_thread import ModelThread
     from .ui import mount_screens
 
+    assistant = dataclasses.replace(assistant, model_thread=ModelThread())  # the API and the screens share it
     app = mount_screens(create_app(assistant, assistant.settings), assistant, assistant.settings)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("assistant").setLevel(logging.INFO)  # method, path, status, latency: no addresses

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import threading
@@ -20,6 +21,7 @@ from assistant.chat_models import ChatBackendError, FakeChatModel
 from assistant.embedders import FakeEmbedder
 from assistant.errors import ConfigError
 from assistant.evaluation.runner import http_ask
+from assistant.model_thread import ModelThread
 from assistant.settings import Settings
 from assistant.store import MemoryStore
 from assistant.types import Answer
@@ -407,4 +409,98 @@ def test_beyond_the_in_flight_limit_a_question_is_turned_away_politely(settings:
         again = httpx.post(f"{url}/api/chat", json={"question": "When was IMTS first held?"}, timeout=30)
     assert turned_away.status_code == 503
     assert "ask again in a moment" in turned_away.json()["error"]
+    assert again.status_code == 200 and "1927" in again.json()["answer"]
+
+
+# --- the model thread (as `serve` runs it) --------------------------------------------------------------
+
+
+class _ThreadRecordingEmbedder(FakeEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: set[int] = set()
+
+    def embed_documents(self, texts, titles=None):
+        self.threads.add(threading.get_ident())
+        return super().embed_documents(texts, titles)
+
+    def embed_query(self, text):
+        self.threads.add(threading.get_ident())
+        return super().embed_query(text)
+
+
+class _ThreadRecordingChat(FakeChatModel):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.threads: set[int] = set()
+
+    def _pieces(self, reply, messages):
+        for piece in super()._pieces(reply, messages):
+            self.threads.add(threading.get_ident())
+            yield piece
+
+
+def _on_a_model_thread(settings: Settings, corpus: Path, chat, embedder, **overrides) -> tuple[Assistant, FastAPI]:
+    settings = settings.with_overrides(rate_limit_per_minute=0, **overrides)
+    a = build_assistant(settings, embedder=embedder, store=MemoryStore(), chat=chat)
+    a.ingest([corpus], progress=False)
+    a = dataclasses.replace(a, model_thread=ModelThread())
+    return a, create_app(a, settings)
+
+
+def test_with_a_model_thread_all_model_work_of_concurrent_requests_runs_on_that_thread(
+    settings: Settings, corpus: Path
+) -> None:
+    """Requests land on many worker threads; the embedder and the chat model must see only the model thread."""
+
+    def reply(messages: list) -> str:  # the warm-up's prompt holds no passages
+        return f"IMTS was first held in 1927 [{source_number(messages, '1927')}]." if "1927" in str(messages) else "Hi"
+
+    embedder, chat = _ThreadRecordingEmbedder(), _ThreadRecordingChat([reply], delay_s=0.005)
+    a, app = _on_a_model_thread(settings, corpus, chat, embedder)
+    embedder.threads.clear()  # the indexing, done on this thread
+    results: list[list[tuple[str, dict]]] = []
+    answers: list[dict] = []
+
+    def streaming(url: str) -> None:
+        r = httpx.post(f"{url}/api/chat", json={"question": "When was IMTS first held?"}, headers=SSE, timeout=60)
+        results.append(_events(r.text.splitlines()))
+
+    def plain(url: str) -> None:
+        answers.append(httpx.post(f"{url}/api/chat", json={"question": "When was IMTS first held?"}, timeout=60).json())
+
+    with running(app) as url:
+        warm_up(app, a)
+        assert httpx.get(f"{url}/api/ready").status_code == 200
+        threads = [threading.Thread(target=streaming, args=(url,)) for _ in range(12)]
+        threads += [threading.Thread(target=plain, args=(url,)) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    assert len(results) == 12 and all(
+        events[-1][0] == "done" and "1927" in events[-1][1]["answer"] for events in results
+    )
+    assert len(answers) == 2 and all("1927" in answer["answer"] for answer in answers)
+    assert any(events[0][0] == "queued" for events in results)  # the queue position still shows
+    assert a.model_thread is not None
+    assert embedder.threads == chat.threads == {a.model_thread.ident}
+
+
+def test_a_visitor_who_leaves_mid_answer_frees_the_model_thread(settings: Settings, corpus: Path) -> None:
+    short = "IMTS was first held in Cleveland in 1927 [1]."
+    chat = _ThreadRecordingChat([" ".join([short] * 200), short], delay_s=0.01)  # the first: 1800 pieces, 18 s
+    a, app = _on_a_model_thread(settings, corpus, chat, FakeEmbedder())
+    assert a.model_thread is not None
+    with running(app) as url:
+        with httpx.stream(
+            "POST", f"{url}/api/chat", json={"question": "When was IMTS first held?"}, headers=SSE, timeout=30
+        ) as response:
+            lines = response.iter_lines()
+            assert next(line for line in lines if line.startswith("event: token"))
+        started = time.monotonic()  # the connection is closed: the visitor went away
+        while a.model_thread.busy or a.answerer.busy:
+            assert time.monotonic() - started < 5, "the abandoned answer kept the model busy"
+            time.sleep(0.01)
+        again = httpx.post(f"{url}/api/chat", json={"question": "When was IMTS first held?"}, timeout=30)
     assert again.status_code == 200 and "1927" in again.json()["answer"]

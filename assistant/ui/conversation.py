@@ -79,8 +79,7 @@ def stream_answer(
     conversation.exchanges.append(exchange)
     try:
         accepted_question(question, assistant.settings.max_question_chars, shown_language)
-        answerer = assistant.answerer
-        ahead = answerer.queue_depth + (1 if answerer.busy else 0) if answerer.chat is not None else 0
+        ahead = assistant.answers_ahead if assistant.answerer.chat is not None else 0
         if ahead:
             exchange.status, exchange.ahead = "queued", ahead
         yield exchange
