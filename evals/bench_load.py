@@ -6,7 +6,9 @@ the other. Per configuration: answers per minute, time to first token and whole-
 at the client, queueing included), errors, and the server's RSS sampled every second — it should stay flat.
 Writes evals/reports/bench_load.json and a plot.
 
-The local model answers one question at a time, so 50 clients x 1 question take about 50 answers' time.
+The local model answers one question at a time, so 50 clients x 2 questions take about 100 answers' time (some
+ten minutes here); two each rather than one, so that the memory judged over the second half of a run covers 50
+answers, enough to tell a plateau from a slow leak.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from assistant.settings import Settings
 from .common import DATASET, REPORTS, ROOT, run_meta, save_figure
 from .load_client import Load, Result, ask, drive
 
-QUESTIONS_PER_CLIENT = {"llamacpp": 1, "none": 20}  # other backends: 1
+QUESTIONS_PER_CLIENT = {"llamacpp": 2, "none": 20}  # other backends: 1
 RSS_TOLERANCE_MB = 20.0  # "flat": the server's RSS grows by at most this over the second half of a run
 
 
@@ -227,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, nargs="+", default=[10, 50], help="Concurrent clients per run.")
     parser.add_argument("--backend", nargs="+", default=["llamacpp", "none"], help="llm_backend of each server.")
-    parser.add_argument("--questions", type=int, help="Questions per client (default: 1 with llamacpp, 20 with none).")
+    parser.add_argument("--questions", type=int, help="Questions per client (default: 2 with llamacpp, 20 with none).")
     parser.add_argument("--url", help="Drive a running server instead (its rate limit must allow the load).")
     parser.add_argument("--server-pid", type=int, help="With --url: the server's process id, to sample its RSS.")
     parser.add_argument("--timeout", type=float, default=1800, help="Seconds a whole answer may take, queue included.")
