@@ -74,6 +74,7 @@ class SentenceTransformerEmbedder:
         self._torch = torch
         self._recent: OrderedDict[str, Vector] = OrderedDict()
         self._recent_lock = threading.Lock()
+        self._model_lock = threading.Lock()  # the fast tokenizer fails when two threads use it at once
         self._query_prefix: str = (self._model.prompts or {}).get("query") or ""
         modules = list(self._model)
         # The fast path for one query needs the usual layout: a Hugging Face transformer, then pooling etc.
@@ -89,9 +90,13 @@ class SentenceTransformerEmbedder:
             prompted = [
                 template.replace(TITLE_SLOT, f"title: {t or 'none'}") + x for t, x in zip(titles, texts, strict=True)
             ]
-            vectors = self._model.encode(prompted, batch_size=self.batch_size, normalize_embeddings=True)
+            with self._model_lock:
+                vectors = self._model.encode(prompted, batch_size=self.batch_size, normalize_embeddings=True)
         else:
-            vectors = self._model.encode_document(list(texts), batch_size=self.batch_size, normalize_embeddings=True)
+            with self._model_lock:
+                vectors = self._model.encode_document(
+                    list(texts), batch_size=self.batch_size, normalize_embeddings=True
+                )
         return [v.tolist() for v in vectors]
 
     def embed_query(self, text: str) -> Vector:
@@ -102,7 +107,8 @@ class SentenceTransformerEmbedder:
             if text in self._recent:
                 self._recent.move_to_end(text)
                 return self._recent[text]
-        vector = self._embed_query(text)
+        with self._model_lock:
+            vector = self._embed_query(text)
         with self._recent_lock:
             self._recent[text] = vector
             while len(self._recent) > RECENT_QUERIES:
