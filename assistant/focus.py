@@ -10,6 +10,7 @@ sentence that opens with a pronoun brings the sentence before it, so that "He" s
 from __future__ import annotations
 
 import base64
+import itertools
 import re
 from collections.abc import Sequence
 
@@ -51,13 +52,8 @@ def focus_passages(question: str, passages: Sequence[Passage], embedder: Embedde
     stored = {i: sentence_vectors(passages[i].chunk, len(split[i]), query.size) for i in todo}
     missing = [i for i in todo if stored[i] is None]
     if missing:
-        flat = [s for i in missing for s in split[i]]
-        titles = [passages[i].chunk.title for i in missing for _ in split[i]]
-        vectors = np.asarray(embedder.embed_documents(flat, titles), dtype=np.float32)
-        offset = 0
-        for i in missing:
-            stored[i] = vectors[offset : offset + len(split[i])]
-            offset += len(split[i])
+        embedded = embed_sentences(embedder, [passages[i].chunk for i in missing], [split[i] for i in missing])
+        stored.update(zip(missing, embedded, strict=True))
     wanted = set(tokenize(question))
     for i in todo:
         matrix = stored[i]
@@ -69,7 +65,17 @@ def focus_passages(question: str, passages: Sequence[Passage], embedder: Embedde
     return texts
 
 
-def encode_sentence_vectors(vectors: Sequence[Sequence[float]]) -> str:
+def embed_sentences(embedder: Embedder, chunks: Sequence[Chunk], split: Sequence[list[str]]) -> list[np.ndarray]:
+    """The vectors of each chunk's sentences (``split``), one matrix per chunk, in one call to the embedder; each
+    sentence with its chunk's title, as the document prompt wants."""
+    flat = [s for sentences in split for s in sentences]
+    titles = [c.title for c, sentences in zip(chunks, split, strict=True) for _ in sentences]
+    vectors = np.asarray(embedder.embed_documents(flat, titles), dtype=np.float32)
+    bounds = np.cumsum([0, *(len(sentences) for sentences in split)])
+    return [vectors[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+def encode_sentence_vectors(vectors: Sequence[Sequence[float]] | np.ndarray) -> str:
     """Sentence vectors as stored with a chunk: "<dimensions>:" then float16 (ranking a handful of sentences
     needs no more) in base64."""
     matrix = np.asarray(vectors, dtype="<f2")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .chunking import chunk_document, split_sentences
 from .embedders import Embedder
-from .focus import encode_sentence_vectors
+from .focus import embed_sentences, encode_sentence_vectors
 from .loaders import SUPPORTED_SUFFIXES, SkipFile, load_file
 from .settings import Settings
 from .store import VectorStore
@@ -207,14 +207,9 @@ class Ingestor:
                 pending.append(i)
                 if sum(len(split[j]) for j in pending) < batch and n + 1 < len(todo):
                     continue
-                flat = [s for j in pending for s in split[j]]
-                titles = [chunks[j].title for j in pending for _ in split[j]]
-                vectors = self.embedder.embed_documents(flat, titles)
-                offset = 0
-                for j in pending:
-                    mine = vectors[offset : offset + len(split[j])]
-                    out[j] = dataclasses.replace(chunks[j], sentence_vectors=encode_sentence_vectors(mine))
-                    offset += len(split[j])
-                bar.update(len(flat))
+                embedded = embed_sentences(self.embedder, [chunks[j] for j in pending], [split[j] for j in pending])
+                for j, vectors in zip(pending, embedded, strict=True):
+                    out[j] = dataclasses.replace(chunks[j], sentence_vectors=encode_sentence_vectors(vectors))
+                bar.update(sum(len(split[j]) for j in pending))
                 pending = []
         return out
