@@ -196,6 +196,7 @@ class Ingestor:
         out = list(chunks)
         batch = self.settings.embed_batch_size * 2  # sentences are short
         pending: list[int] = []
+        pending_sentences = 0
         with tqdm(
             total=sum(len(split[i]) for i in todo),
             desc="Embedding sentences",
@@ -205,11 +206,12 @@ class Ingestor:
         ) as bar:
             for n, i in enumerate(todo):
                 pending.append(i)
-                if sum(len(split[j]) for j in pending) < batch and n + 1 < len(todo):
+                pending_sentences += len(split[i])
+                if pending_sentences < batch and n + 1 < len(todo):
                     continue
                 embedded = embed_sentences(self.embedder, [chunks[j] for j in pending], [split[j] for j in pending])
                 for j, vectors in zip(pending, embedded, strict=True):
                     out[j] = dataclasses.replace(chunks[j], sentence_vectors=encode_sentence_vectors(vectors))
-                bar.update(sum(len(split[j]) for j in pending))
-                pending = []
+                bar.update(pending_sentences)
+                pending, pending_sentences = [], 0
         return out
