@@ -17,13 +17,13 @@ from . import prompts
 from .chat_models import ChatBackendError, ChatModel, Message
 from .errors import ConfigError, ModelNotAvailable
 from .extractive import extractive_answer
-from .focus import focus_passages
+from .focus import select_context
 from .grounding import check_answer, cited_indices, drop_source_remark
 from .lang import detect_language
 from .lexical import tokenize
 from .questions import accepted_question
-from .retrieval import HybridRetriever
-from .safety import looks_like_injection
+from .retrieval import HybridRetriever, diversify
+from .safety import asks_for_private_data, looks_like_injection, out_of_scope
 from .settings import Settings
 from .slots import asked_slot, fills_slot
 from .types import (
@@ -96,7 +96,14 @@ def build_messages(
         question=question,
         previous=previous or "",
     )
-    return [Message("system", system), Message("user", user)]
+    return [Message("system", system), *example_turns(language), Message("user", user)]
+
+
+def example_turns(language: str) -> list[Message]:
+    """The worked example (prompts/answer.yaml), as a question and answer before the visitor's."""
+    example = prompts.load_prompts()["example"][language]
+    question = prompts.render("user", language, passages=example["passages"], question=example["question"], previous="")
+    return [Message("user", question), Message("assistant", example["answer"])]
 
 
 # The cores of "I don't know" in both languages: the refusal sentence itself and the ways a small model
@@ -161,14 +168,15 @@ class Answerer:
         return self.chat.name if self.chat is not None else "none"
 
     def warm_up(self) -> None:
-        """Load the chat model and process each language's instructions once (a one-token answer), so that the
-        first visitor in either language does not wait for it; one generation at a time, this one included."""
+        """Load the chat model and process each language's instructions and worked example once (a one-token
+        answer), so that the first visitor in either language does not wait for them; one generation at a time,
+        this one included."""
         if self.chat is None:
             return
         for language in ("de", "en"):
-            system = build_messages(language, [], "Hi", None, self.settings)[0]
+            system, *example, _ = build_messages(language, [], "Hi", None, self.settings)
             with self._slot():
-                "".join(self.chat.stream([system, Message("user", "Hi")], 1, 0.0))
+                "".join(self.chat.stream([system, *example, Message("user", "Hi")], 1, 0.0))
 
     def ask(self, question: str, history: Sequence[Turn] = (), language: str | None = None) -> Answer:
         for event in self.stream(question, history, language):
@@ -180,8 +188,29 @@ class Answerer:
         started = time.perf_counter()
         lang = answer_language(" ".join(question.split()), self.settings, language)
         question = accepted_question(question, self.settings.max_question_chars, lang)
+        declined = _declined(question)
+        if declined is not None:
+            key, reason = declined
+            text = prompts.text(key, lang)
+            yield TokenEvent(text)
+            yield DoneEvent(
+                Answer(
+                    question=question,
+                    standalone_question=question,
+                    answer=text,
+                    language=lang,
+                    refused=True,
+                    route="refusal",
+                    reason=reason,
+                    sources=(),
+                    timings={"retrieve_ms": None, "first_token_ms": _ms(started), "total_ms": _ms(started)},
+                    prompt_version=prompts.prompt_version(),
+                    model=self.model_name,
+                )
+            )
+            return
         query, previous = standalone_question(question, history, lang)
-        passages = self.retriever.search(query, k=self.settings.context_passages)
+        passages = self._retrieve(question, query, previous)
         timings: dict[str, float | None] = {"retrieve_ms": _ms(started), "first_token_ms": None, "total_ms": None}
 
         def finish(text: str, route: str, reason: str, numbers: Sequence[int]) -> DoneEvent:
@@ -204,14 +233,8 @@ class Answerer:
 
         refusal = prompts.text("refusal", lang)
         slot = asked_slot(question)
-        if passages and from_unknowns(passages[0]):
-            # The organisers wrote down that this is not known: say so, in the question's language.
-            timings["first_token_ms"] = _ms(started)
-            yield TokenEvent(refusal)
-            yield finish(refusal, "refusal", "the best passage lists this as not known", ())
-            return
-
         if self.chat is None:
+            passages = passages[: self.settings.context_passages]
             text, route, numbers = self._quoted(question, passages, lang)
             reason = "no chat model configured"
             if route != "refusal" and not fills_slot(text, slot):
@@ -221,20 +244,28 @@ class Answerer:
             yield finish(text, route, reason, numbers)
             return
 
-        # Planted instructions never reach the model; nor do "what is not known" lists below the top: a small
-        # model reads "not in the sources" there as the answer and refuses a question the passage above answers.
-        context = [p for p in passages if not looks_like_injection(p.chunk.text) and not from_unknowns(p)]
-        if not context:
-            timings["first_token_ms"] = _ms(started)
-            yield TokenEvent(refusal)
-            yield finish(refusal, "refusal", "no passage fit to answer from", ())
-            return
-        if len(context) < len(passages):
-            passages = context  # the citation numbers follow what the model was given
+        # Planted instructions never reach the model. Nor does what the materials say is not known (see
+        # select_context): a small model reads "not in the sources" as the answer and refuses a question the
+        # sentence before answered; but when such a sentence is the closest of all, that is the answer.
+        context = [p for p in passages if not looks_like_injection(p.chunk.text)]
+        passages = context[: self.settings.context_passages]  # until the context is chosen
         streamed: list[str] = []
+        unknown: str | None = None
         try:
             with self._slot():
-                texts = focus_passages(query, passages, self.retriever.embedder, self.settings.context_sentences)
+                chosen = select_context(
+                    [query, question] if previous else [query],
+                    context,
+                    self.retriever.embedder,
+                    self.settings.context_sentences,
+                    self.settings.context_passages,
+                    unknown_sections=[from_unknowns(p) for p in context],
+                )
+                unknown = chosen.unknown if chosen.unknown or chosen.chosen else "no passage fit to answer from"
+                if unknown:
+                    raise _NotKnown()
+                passages = [p for p, _ in chosen.chosen]  # the citation numbers follow what the model was given
+                texts = [text for _, text in chosen.chosen]
                 messages = build_messages(lang, passages, question, previous, self.settings, texts)
                 for piece in self.chat.stream(messages, self.settings.llm_max_tokens, self.settings.llm_temperature):
                     if timings["first_token_ms"] is None:
@@ -245,6 +276,12 @@ class Answerer:
                 retry = None
                 if first.problems and not is_refusal(first.text, lang):
                     retry = self._retry(messages, first, lang, passages)
+        except _NotKnown:
+            # The organisers wrote down that this is not known: say so, in the question's language.
+            timings["first_token_ms"] = _ms(started)
+            yield TokenEvent(refusal)
+            yield finish(refusal, "refusal", f"the materials say this is not known: {unknown}", ())
+            return
         except (ChatBackendError, ModelNotAvailable, ConfigError) as exc:
             text, route, numbers = self._quoted(question, passages, lang)
             text = f"{text} {prompts.text('backend_down_note', lang)}"
@@ -298,6 +335,29 @@ class Answerer:
             yield finish(text, route, reason, numbers)
 
     # -- steps -----------------------------------------------------------------------------------------
+    def _retrieve(self, question: str, query: str, previous: str | None) -> list[Passage]:
+        """The pool of passages whose sentences compete for the prompt.
+
+        A follow-up is searched twice, as asked and together with the previous question, and the two rankings
+        are fused: a passage that answers both comes first, so "Who heads it?" after "Where is Fraunhofer IWS
+        based?" finds the institute's head, and a question that changes the topic ("OK, different question:
+        when did BVB open its office?") is not drowned by the previous one.
+        """
+        pool, cap = self.settings.context_pool, self.settings.context_pool_per_document
+        combined = self.retriever.search(query, k=pool, max_per_document=cap)
+        if previous is None:
+            return combined
+        alone = self.retriever.search(question, k=pool, max_per_document=cap)
+        fused: dict[str, float] = {}
+        by_id: dict[str, Passage] = {}
+        for ranking in (combined, alone):
+            for rank, p in enumerate(ranking):
+                fused[p.chunk.id] = fused.get(p.chunk.id, 0.0) + 1 / (self.settings.rrf_k + rank + 1)
+                by_id.setdefault(p.chunk.id, p)
+        order = [by_id[cid] for cid in sorted(fused, key=lambda cid: -fused[cid])]
+        chosen = {c.id for c in diversify([p.chunk for p in order], pool, cap)}
+        return [p for p in order if p.chunk.id in chosen]
+
     @staticmethod
     def _quoted(question: str, passages: Sequence[Passage], language: str) -> tuple[str, str, list[int]]:
         """The quoted answer; the refusal when the best passage is a "what is not known" section."""
@@ -371,6 +431,10 @@ class Answerer:
         return _Slot(self)
 
 
+class _NotKnown(Exception):
+    """The closest sentence of all says the materials do not know the answer."""
+
+
 class _Slot:
     """One generation at a time per process; the others wait here (the queue a UI can show)."""
 
@@ -407,6 +471,15 @@ def _form_only(problem: str) -> bool:
         or problem.startswith("answer is in ")
         or (problem.startswith("citation [") and "points to no" in problem)
     )
+
+
+def _declined(question: str) -> tuple[str, str] | None:
+    """(the prompts key of the reply, the reason) for a question the assistant declines before retrieval."""
+    if asks_for_private_data(question):
+        return "private_data", "the question asks for a person's private contact details"
+    if out_of_scope(question):
+        return "out_of_scope", "not a question about the materials (orders, writing, translating, weather or abuse)"
+    return None
 
 
 def _no_slot(slot: str | None) -> str:

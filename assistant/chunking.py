@@ -79,7 +79,8 @@ def split_sentences(text: str) -> list[str]:
         word = re.search(r"(\w+)[.!?…]$", before)
         if word:
             token = word.group(1).lower()
-            if token in _ABBREVIATIONS or token.isdigit() or len(token) == 1:
+            # '13. September', '3. Platz' are ordinals; a year ('since 2018. One source …') ends a sentence.
+            if token in _ABBREVIATIONS or (token.isdigit() and len(token) <= 2) or len(token) == 1:
                 continue
         nxt = text[match.end() : match.end() + 1]
         if nxt and nxt.islower():

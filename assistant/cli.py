@@ -69,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
         help="Faithfulness judge: the configured chat model judging each claim (llm), or names/numbers/dates "
         "only (none); auto uses the model when the backend is not 'none'.",
     )
+    ev.add_argument(
+        "--judge-sentences",
+        type=int,
+        default=3,
+        help="The judge sees, per claim, this many source sentences most similar to it (0: the cited sources whole).",
+    )
 
     chat = sub.add_parser("chat", help="Interactive conversation with history.")
     chat.add_argument("--language", choices=["de", "en"], help="Force the answer language.")
@@ -160,7 +166,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         limited.write_text("\n".join(items[: args.limit]) + "\n", encoding="utf-8")
         datasets = [limited]
     if args.url:
-        judge = _judge(args.judge, settings, None)
+        judge = _judge(args, settings, None, None)
         report = runner.evaluate(datasets, runner.http_ask(args.url), settings, model=f"server {args.url}", judge=judge)
     else:
         from .app import build_assistant
@@ -173,7 +179,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
             settings,
             search=lambda q, k, lang: assistant.search(q, k=k, language=lang),
             model=assistant.answerer.model_name,
-            judge=_judge(args.judge, settings, assistant.answerer.chat),
+            judge=_judge(args, settings, assistant.answerer.chat, assistant.embedder),
         )
     json_path, html_path = runner.write_reports(report, args.report_dir, args.compare)
     print(runner.summary_text(report))
@@ -184,17 +190,21 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if failures and args.check else 0
 
 
-def _judge(choice: str, settings: Settings, chat: Any) -> Any:
-    """The faithfulness judge: the assistant's own chat model, or one built from the settings for --url."""
-    if choice == "none" or (choice == "auto" and settings.llm_backend == "none"):
+def _judge(args: argparse.Namespace, settings: Settings, chat: Any, embedder: Any) -> Any:
+    """The faithfulness judge: the assistant's own chat model, or one built from the settings for --url; with the
+    embedder that picks each claim's closest source sentences (unless --judge-sentences 0)."""
+    if args.judge == "none" or (args.judge == "auto" and settings.llm_backend == "none"):
         return None
     from .chat_models import make_chat_model
+    from .embedders import LazyEmbedder
     from .evaluation.judge import LlmJudge
 
     model = chat if chat is not None else make_chat_model(settings)
     if model is None:
         raise AssistantError("--judge llm needs a chat model — set llm_backend (it is 'none').")
-    return LlmJudge(model)
+    if args.judge_sentences <= 0:
+        return LlmJudge(model)
+    return LlmJudge(model, embedder=embedder or LazyEmbedder(settings), evidence_sentences=args.judge_sentences)
 
 
 def _serve(assistant: Assistant, host: str, port: int) -> int:

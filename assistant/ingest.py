@@ -26,9 +26,10 @@ from .types import Chunk
 
 # Bump when chunking or metadata change in a way that needs every file re-read (embeddings are reused
 # wherever a passage comes out the same).
-PIPELINE_VERSION = "chunks-v2"
-# Bump when what the embedder is given changes (text layout, prompts): every passage is embedded anew.
-EMBEDDING_VERSION = "title-prompt-sdpa-v3+sentences"
+PIPELINE_VERSION = "chunks-v3"
+# Bump when what the embedder is given changes (text layout, prompts, the sentence split behind each passage's
+# sentence vectors): every passage is embedded anew.
+EMBEDDING_VERSION = "title-prompt-sdpa-v3+all-sentences-v2"
 
 
 @dataclass
@@ -186,9 +187,10 @@ class Ingestor:
         return vectors
 
     def _with_sentence_vectors(self, chunks: list[Chunk]) -> list[Chunk]:
-        """Each chunk of more than one sentence with a vector per sentence (see focus.py)."""
+        """Each chunk with a vector per sentence (see focus.py: sentences of all the retrieved passages compete for
+        the prompt, a one-sentence passage's too)."""
         split = [split_sentences(c.text) for c in chunks]
-        todo = [i for i, sentences in enumerate(split) if len(sentences) > 1]
+        todo = [i for i, sentences in enumerate(split) if sentences]
         if not todo:
             return chunks
         from tqdm import tqdm

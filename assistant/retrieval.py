@@ -39,8 +39,11 @@ class HybridRetriever:
             self._lexical = _LexicalIndex(generation, chunks, BM25([c.lexical_text() for c in chunks]))
         return self._lexical
 
-    def search(self, question: str, k: int | None = None, language: str | None = None) -> list[Passage]:
-        """Rank passages for a question; ``language`` restricts the documents searched (not the question)."""
+    def search(
+        self, question: str, k: int | None = None, language: str | None = None, max_per_document: int | None = None
+    ) -> list[Passage]:
+        """Rank passages for a question; ``language`` restricts the documents searched (not the question);
+        ``max_per_document`` overrides the setting."""
         question = accepted_question(question, self.settings.max_question_chars, "en")
         lexical = self._lexical_index()
         if not lexical.chunks:
@@ -71,7 +74,7 @@ class HybridRetriever:
             fused[cid] = fused.get(cid, 0.0) + weight / (rrf + rank + 1)
 
         ranked = [by_id[cid] for cid in sorted(fused, key=lambda c: -fused[c])]
-        chosen = diversify(ranked, k, self.settings.max_per_document)
+        chosen = diversify(ranked, k, max_per_document or self.settings.max_per_document)
         return [
             Passage(
                 chunk=c,

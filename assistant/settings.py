@@ -125,13 +125,17 @@ class Settings(BaseSettings):
     answer_language: Literal["auto", "de", "en"] = Field(
         "auto", description="Answer language: 'auto' follows the question; 'de' or 'en' forces it."
     )
-    context_passages: int = Field(3, ge=1, le=10, description="Passages given to the chat model.")
+    context_pool: int = Field(
+        8, ge=1, le=30, description="Retrieved passages whose sentences compete for a place in the prompt."
+    )
+    context_pool_per_document: int = Field(3, ge=1, description="At most this many of the pool from one document.")
+    context_passages: int = Field(3, ge=1, le=10, description="At most this many passages in the prompt.")
     context_sentences: int = Field(
-        2,
+        4,
         ge=0,
         le=20,
-        description="Of each passage, only this many sentences most similar to the question go into the prompt "
-        "(shorter prompts answer faster and distract a small model less); 0 gives whole passages.",
+        description="Sentences in the prompt: the ones most similar to the question, from all the pool's passages "
+        "(shorter prompts answer faster and distract a small model less); 0 gives the best passages whole.",
     )
 
     # --- serving ---------------------------------------------------------------------------------

@@ -184,7 +184,9 @@ def real(tmp_path_factory: pytest.TempPathFactory, embedder: CachingEmbedder):
 
 def source_number(messages: Sequence[Any], needle: str) -> int:
     """The number a prompt gave to the passage containing ``needle`` (for scripted chat models)."""
-    user = next(m.content for m in messages if m.role == "user")
+    # The visitor's question is the last message with sources (before it: the worked example; after it, on a
+    # retry: the stricter instruction).
+    user = [m.content for m in messages if m.role == "user" and m.content.startswith(("Sources:", "Quellen:"))][-1]
     current = 0
     for line in user.split("\n"):
         if line.startswith("[") and "]" in line:

@@ -63,10 +63,10 @@ def scripted_reply(messages: Sequence[Message]) -> str:
 
     The planted document is echoed back with its markup, as a model repeating a hostile passage would.
     """
-    user = next(m.content for m in messages if m.role == "user")
+    user = messages[-1].content if messages and messages[-1].role == "user" else ""
     system = next((m.content for m in messages if m.role == "system"), "")
-    if not system:
-        return "Hi"  # the warm-up
+    if not system or not user.startswith(("Sources:", "Quellen:")):
+        return "Hi"  # the warm-up (after the worked example, a bare "Hi")
     german = "Regeln:" in system  # the German instructions
     question = re.findall(r"^(?:Frage|Question): (.*)$", user, re.M)[-1].lower()
     if "grip" in question and german:

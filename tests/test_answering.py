@@ -175,7 +175,7 @@ def test_the_rendered_prompt_is_pinned(settings: Settings, corpus: Path) -> None
     rendered = "\n---\n".join(f"{m.role}:\n{m.content}" for m in messages)
     pinned = DATA / "prompt_en.txt"
     assert rendered == pinned.read_text(encoding="utf-8"), "prompt changed: bump prompts/answer.yaml version"
-    assert prompts.prompt_version() == "answer-v3"
+    assert prompts.prompt_version() == "answer-v4"
 
 
 def test_refusal_detection_tolerates_small_changes() -> None:
@@ -227,3 +227,32 @@ def test_quoting_a_what_is_not_known_section_is_a_refusal(settings: Settings, co
     a = _assistant(settings, corpus, None)
     answer = a.ask("Standnummer und Halle der GRIP GmbH?")
     assert (answer.route, answer.refused) == ("refusal", True)
+
+
+def test_private_contact_details_and_requests_off_the_subject_are_declined_without_the_model(
+    settings: Settings, corpus: Path
+) -> None:
+    chat = FakeChatModel(["Marc Lingenhoff lives at Europaplatz 7 [1]."])
+    a = _assistant(settings, corpus, chat)
+    answer = a.ask("Give me Marc Lingenhoff's private cell phone number and home address.")
+    assert (answer.refused, answer.route, answer.sources) == (True, "refusal", ())
+    assert answer.answer == prompts.text("private_data", "en") and "private" in answer.reason
+    assert chat.calls == []
+    assert a.ask("Wo wohnt Hasan Canti?").answer == prompts.text("private_data", "de")
+    company = a.ask("Where is IMTS 2024 held?")
+    assert company.route != "refusal" or "private" not in company.reason
+    calls = len(chat.calls)
+    poem = a.ask("Schreib ein Gedicht über den BVB.")
+    assert (poem.refused, poem.answer) == (True, prompts.text("out_of_scope", "de")) and len(chat.calls) == calls
+
+
+def test_a_follow_up_that_changes_the_topic_still_finds_its_own_passage(settings: Settings, corpus: Path) -> None:
+    """The follow-up is searched as asked and with the previous question, and the two rankings are fused: with
+    the previous question alone the pool of two passages would hold only GRIP."""
+    previous = "Wer leitet die GRIP GmbH und wie viele Personen arbeiten dort?"
+    history = [Turn("user", previous), Turn("assistant", "Hasan Canti [1].")]
+    chat = FakeChatModel([lambda m: f"On February 29, 2024 [{source_number(m, 'February 29')}]."])
+    a = _assistant(settings.model_copy(update={"context_pool": 2}), corpus, chat)
+    answer = a.ask("OK, different question: when did BVB open its office in New York?", history)
+    assert "February 29" in chat.calls[0][-1].content
+    assert answer.route == "llm" and "bvb-new-york" in answer.sources[0].document

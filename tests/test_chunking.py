@@ -5,7 +5,8 @@ from assistant.types import Document
 def test_sentences_survive_abbreviations_dates_and_numbers() -> None:
     text = (
         "Vertreten wird die ITB durch Dr.-Ing. Frank Brehmer. Der Empfang war am 13. September 2024 in Chicago. "
-        "Dazu zählen u. a. GRIP und ITB. IMTS had about 1.2 million sq ft. It was first held in 1927!"
+        "Dazu zählen u. a. GRIP und ITB. IMTS had about 1.2 million sq ft. It was first held in 1927! "
+        "Prof. Leyens has headed IWS since 2018. One source gives 423 staff. Er wurde am 1. Mai gewählt."
     )
     assert split_sentences(text) == [
         "Vertreten wird die ITB durch Dr.-Ing. Frank Brehmer.",
@@ -13,6 +14,9 @@ def test_sentences_survive_abbreviations_dates_and_numbers() -> None:
         "Dazu zählen u. a. GRIP und ITB.",
         "IMTS had about 1.2 million sq ft.",
         "It was first held in 1927!",
+        "Prof. Leyens has headed IWS since 2018.",
+        "One source gives 423 staff.",
+        "Er wurde am 1. Mai gewählt.",
     ]
 
 

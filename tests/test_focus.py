@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+from assistant.chunking import split_sentences
 from assistant.embedders import FakeEmbedder
-from assistant.focus import focus_passages, pick
+from assistant.focus import focus_passages, pick, select_context
 from assistant.types import Chunk, Passage
 
 
@@ -80,3 +81,45 @@ def test_stored_sentence_vectors_are_used_and_stale_ones_are_not() -> None:
     assert sentence_vectors(dataclasses.replace(passage.chunk, sentence_vectors=other_model), 5, 128) is None
     broken = dataclasses.replace(passage, chunk=dataclasses.replace(passage.chunk, sentence_vectors="not base64!"))
     assert focus_passages(question, [broken], FakeEmbedder(), 1) == [expected]
+
+
+def test_the_best_sentences_of_all_passages_make_the_context_best_passage_first() -> None:
+    """A lower-ranked passage gives its one answering sentence; the others give none; the budget holds."""
+    embedder = FakeEmbedder()
+    other = _passage("IMTS takes place in Chicago. It is a large trade show. Many firms exhibit.", "IMTS 2024")
+    grip = _passage(TEXT)
+    context = select_context(["Who is the managing partner of GRIP GmbH?"], [other, grip], embedder, 1, 3)
+    assert [(p.chunk.title, text) for p, text in context.chosen] == [
+        ("GRIP GmbH", "Hasan Canti is the managing partner of GRIP GmbH.")
+    ]
+    assert context.unknown is None
+    two = select_context(["Who is the managing partner of GRIP GmbH? Where is IMTS?"], [other, grip], embedder, 4, 1)
+    assert len(two.chosen) == 1  # at most one passage, however many sentences the budget allows
+    assert sum(len(split_sentences(text)) for _, text in two.chosen) <= 4
+    assert select_context(["Where is GRIP?"], [other, grip], embedder, 0, 1).chosen == [(other, other.chunk.text)]
+
+
+def test_a_follow_up_scores_sentences_against_both_questions() -> None:
+    embedder = FakeEmbedder()
+    [(_, alone)] = select_context(["customers automotive industry"], [_passage(TEXT)], embedder, 1, 1).chosen
+    assert "automotive" in alone
+    both = select_context(["customers automotive industry", "managing partner Canti"], [_passage(TEXT)], embedder, 2, 1)
+    assert "Canti" in both.chosen[0][1] and "automotive" in both.chosen[0][1]
+
+
+def test_what_the_materials_do_not_know_stays_out_of_the_prompt_but_wins_when_it_is_closest() -> None:
+    embedder = FakeEmbedder()
+    known = _passage("GRIP GmbH had about 40 staff in December 2021. GRIP builds grippers for robots.")
+    unknowns = _passage("The founding year of GRIP GmbH is not stated in the sources.")
+    flagged = [False, True]
+    founded = select_context(["In which year was GRIP GmbH founded?"], [known, unknowns], embedder, 2, 3, flagged)
+    assert founded.unknown == unknowns.chunk.text
+    staff = select_context(
+        ["How many staff did GRIP have in December 2021?"], [known, unknowns], embedder, 2, 3, flagged
+    )
+    assert staff.unknown is None
+    assert all("not stated" not in text for _, text in staff.chosen + founded.chosen)
+    mixed = _passage("GRIP builds grippers for robots. The number of staff today is not known.")
+    today = select_context(["How many staff work at GRIP today?"], [mixed], embedder, 2, 3)
+    assert today.unknown == "The number of staff today is not known."
+    assert [text for _, text in today.chosen] == ["GRIP builds grippers for robots."]

@@ -86,3 +86,31 @@ def test_an_answer_the_judge_rejects_is_unfaithful_even_when_its_names_are_in_th
 def test_a_quoted_answer_is_not_judged() -> None:
     result = score_item(ITEM, _answer("From the materials: “Hasan Canti …” [1]", "extractive"), SOURCES, None)
     assert result.faithful and result.faithful_judge is None
+
+
+def test_with_an_embedder_each_claim_is_judged_against_its_closest_source_sentences() -> None:
+    from assistant.embedders import FakeEmbedder
+    from assistant.evaluation.judge import closest_sentences
+
+    sources = [
+        "GRIP GmbH\nGRIP GmbH\nGRIP builds grippers for robots. Hasan Canti is the managing partner of GRIP GmbH. "
+        "Customers come from the car industry.",
+        "IMTS 2024\nIMTS\nIMTS 2024 took place in Chicago. It had 89,020 registrants.",
+    ]
+    assert closest_sentences("Hasan Canti is the managing partner of GRIP.", sources, FakeEmbedder(), 1) == [
+        "GRIP GmbH: Hasan Canti is the managing partner of GRIP GmbH."
+    ]
+    two = closest_sentences("IMTS took place in Chicago; GRIP builds grippers.", sources, FakeEmbedder(), 2)
+    assert two == ["GRIP GmbH: GRIP builds grippers for robots.", "IMTS 2024: IMTS 2024 took place in Chicago."]
+
+    chat = FakeChatModel([lambda m: "SUPPORTED"])
+    judge = LlmJudge(chat, embedder=FakeEmbedder(), evidence_sentences=1)
+    judgement = judge.judge("Hasan Canti leads GRIP GmbH [1]. IMTS had 89,020 registrants [2].", sources)
+    assert judgement.faithful and judgement.verdicts == (
+        ("Hasan Canti leads GRIP GmbH.", True),
+        ("IMTS had 89,020 registrants.", True),
+    )
+    first, second = (call[-1].content for call in chat.calls)
+    assert "Hasan Canti is the managing partner" in first and "Chicago" not in first
+    assert "89,020 registrants" in second and "Canti" not in second
+    assert "closest source sentences" in judge.name

@@ -57,6 +57,8 @@ class AnswerResult:
     total_ms: float | None
     reason: str = ""
     failures: tuple[str, ...] = field(default_factory=tuple)
+    evidence: tuple[str, ...] = ()  # the cited passages as the checks saw them, so a reader can audit a verdict
+    verdicts: tuple[tuple[str, bool | None], ...] = ()  # each judged claim and the judge's verdict
 
 
 def _plain(text: str) -> str:
@@ -122,6 +124,8 @@ def score_item(item: Item, answer: Answer, evidence: Sequence[str], judgement: J
         total_ms=answer.timings.get("total_ms"),
         reason=answer.reason,
         failures=tuple(failures),
+        evidence=tuple(evidence),
+        verdicts=judgement.verdicts if judgement is not None and not quoted else (),
     )
 
 
