@@ -18,7 +18,7 @@ from .chat_models import ChatBackendError, ChatModel, Message
 from .errors import ConfigError, ModelNotAvailable
 from .extractive import extractive_answer
 from .focus import select_context
-from .grounding import check_answer, cited_indices, drop_source_remark
+from .grounding import check_answer, cited_indices, drop_source_remark, drop_stray_citations
 from .lang import detect_language
 from .lexical import tokenize
 from .questions import accepted_question
@@ -96,14 +96,7 @@ def build_messages(
         question=question,
         previous=previous or "",
     )
-    return [Message("system", system), *example_turns(language), Message("user", user)]
-
-
-def example_turns(language: str) -> list[Message]:
-    """The worked example (prompts/answer.yaml), as a question and answer before the visitor's."""
-    example = prompts.load_prompts()["example"][language]
-    question = prompts.render("user", language, passages=example["passages"], question=example["question"], previous="")
-    return [Message("user", question), Message("assistant", example["answer"])]
+    return [Message("system", system), Message("user", user)]
 
 
 # The cores of "I don't know" in both languages: the refusal sentence itself and the ways a small model
@@ -168,15 +161,14 @@ class Answerer:
         return self.chat.name if self.chat is not None else "none"
 
     def warm_up(self) -> None:
-        """Load the chat model and process each language's instructions and worked example once (a one-token
-        answer), so that the first visitor in either language does not wait for them; one generation at a time,
-        this one included."""
+        """Load the chat model and process each language's instructions once (a one-token answer), so that the
+        first visitor in either language does not wait for them; one generation at a time, this one included."""
         if self.chat is None:
             return
         for language in ("de", "en"):
-            system, *example, _ = build_messages(language, [], "Hi", None, self.settings)
+            system = build_messages(language, [], "Hi", None, self.settings)[0]
             with self._slot():
-                "".join(self.chat.stream([system, *example, Message("user", "Hi")], 1, 0.0))
+                "".join(self.chat.stream([system, Message("user", "Hi")], 1, 0.0))
 
     def ask(self, question: str, history: Sequence[Turn] = (), language: str | None = None) -> Answer:
         for event in self.stream(question, history, language):
@@ -233,6 +225,13 @@ class Answerer:
 
         refusal = prompts.text("refusal", lang)
         slot = asked_slot(question)
+        if passages and from_unknowns(passages[0]):
+            # The organisers wrote down that this is not known: say so, in the question's language.
+            timings["first_token_ms"] = _ms(started)
+            yield TokenEvent(refusal)
+            yield finish(refusal, "refusal", "the best passage lists this as not known", ())
+            return
+
         if self.chat is None:
             passages = passages[: self.settings.context_passages]
             text, route, numbers = self._quoted(question, passages, lang)
@@ -244,13 +243,11 @@ class Answerer:
             yield finish(text, route, reason, numbers)
             return
 
-        # Planted instructions never reach the model. Nor does what the materials say is not known (see
-        # select_context): a small model reads "not in the sources" as the answer and refuses a question the
-        # sentence before answered; but when such a sentence is the closest of all, that is the answer.
+        # Planted instructions never reach the model; nor does what the materials say is not known (see
+        # select_context).
         context = [p for p in passages if not looks_like_injection(p.chunk.text)]
         passages = context[: self.settings.context_passages]  # until the context is chosen
         streamed: list[str] = []
-        unknown: str | None = None
         try:
             with self._slot():
                 chosen = select_context(
@@ -261,11 +258,10 @@ class Answerer:
                     self.settings.context_passages,
                     unknown_sections=[from_unknowns(p) for p in context],
                 )
-                unknown = chosen.unknown if chosen.unknown or chosen.chosen else "no passage fit to answer from"
-                if unknown:
-                    raise _NotKnown()
-                passages = [p for p, _ in chosen.chosen]  # the citation numbers follow what the model was given
-                texts = [text for _, text in chosen.chosen]
+                if not chosen:
+                    raise _NothingToAnswerFrom()
+                passages = [p for p, _ in chosen]  # the citation numbers follow what the model was given
+                texts = [text for _, text in chosen]
                 messages = build_messages(lang, passages, question, previous, self.settings, texts)
                 for piece in self.chat.stream(messages, self.settings.llm_max_tokens, self.settings.llm_temperature):
                     if timings["first_token_ms"] is None:
@@ -276,11 +272,10 @@ class Answerer:
                 retry = None
                 if first.problems and not is_refusal(first.text, lang):
                     retry = self._retry(messages, first, lang, passages)
-        except _NotKnown:
-            # The organisers wrote down that this is not known: say so, in the question's language.
+        except _NothingToAnswerFrom:
             timings["first_token_ms"] = _ms(started)
             yield TokenEvent(refusal)
-            yield finish(refusal, "refusal", f"the materials say this is not known: {unknown}", ())
+            yield finish(refusal, "refusal", "no passage fit to answer from", ())
             return
         except (ChatBackendError, ModelNotAvailable, ConfigError) as exc:
             text, route, numbers = self._quoted(question, passages, lang)
@@ -367,7 +362,7 @@ class Answerer:
         return text, "extractive", numbers
 
     def _judge(self, text: str, passages: Sequence[Passage], language: str) -> _Draft:
-        text = drop_source_remark(text.strip())
+        text = drop_stray_citations(drop_source_remark(text.strip()), len(passages))
         if not text:
             return _Draft(text, ("empty answer",))
         if is_refusal(text, language):
@@ -431,8 +426,8 @@ class Answerer:
         return _Slot(self)
 
 
-class _NotKnown(Exception):
-    """The closest sentence of all says the materials do not know the answer."""
+class _NothingToAnswerFrom(Exception):
+    """Every sentence of the pool only says what the materials do not know (or the pool is empty)."""
 
 
 class _Slot:

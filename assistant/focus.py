@@ -13,7 +13,6 @@ import base64
 import itertools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -36,23 +35,6 @@ _LEANS_BACK = re.compile(
 
 
 RANK_PENALTY = 0.01  # per place in the retrieval ranking: the hybrid ranking still counts, a little
-# A question about the present ("today", "aktuell") and a sentence saying the present figure is not known agree
-# on the one thing an embedding weighs least: the time. Without this, "How many people work at GRIP today?"
-# finds "GRIP had about 40 staff in December 2021" closer than "The current headcount is not known".
-NOW_BONUS = 0.05
-_NOW = re.compile(
-    r"\b(today|current(ly)?|now|nowadays|at present|heute|heutige\w*|aktuell\w*|derzeit\w*|zurzeit|momentan\w*|"
-    r"gegenwärtig\w*|jetzt)\b",
-    re.I,
-)
-
-
-@dataclass(frozen=True)
-class Context:
-    """What goes into the prompt, and whether the materials rather say that the answer is not known."""
-
-    chosen: list[tuple[Passage, str]]  # each passage with its chosen sentences, best first
-    unknown: str | None = None  # a "… is not known" sentence that outranks every sentence that knows something
 
 
 def select_context(
@@ -62,7 +44,7 @@ def select_context(
     max_sentences: int,
     max_passages: int,
     unknown_sections: Sequence[bool] = (),
-) -> Context:
+) -> list[tuple[Passage, str]]:
     """The prompt's context: the ``max_sentences`` best sentences of all the retrieved ``passages`` (from at most
     ``max_passages`` of them), each passage with its chosen sentences in reading order, the passage with the
     best sentence first.
@@ -75,12 +57,11 @@ def select_context(
 
     Sentences that say what the materials do not know (and every sentence of a passage flagged in
     ``unknown_sections``, a "What is not known" section) never go into the prompt: a small model reads them as
-    the answer. They compete all the same: when one of them is the closest sentence of all, the organisers have
-    written down that this is not known, and ``unknown`` says so.
+    the answer and refuses a question the sentence before answered.
     """
     flagged = list(unknown_sections) + [False] * (len(passages) - len(unknown_sections))
     if max_sentences <= 0:
-        return Context([(p, p.chunk.text) for p, f in zip(passages, flagged, strict=True) if not f][:max_passages])
+        return [(p, p.chunk.text) for p, f in zip(passages, flagged, strict=True) if not f][:max_passages]
     split = [split_sentences(p.chunk.text) for p in passages]
     queries = np.asarray([embedder.embed_query(q) for q in questions], dtype=np.float32)
     dim = queries.shape[1]
@@ -90,25 +71,16 @@ def select_context(
         embedded = embed_sentences(embedder, [passages[i].chunk for i in missing], [split[i] for i in missing])
         vectors.update(zip(missing, embedded, strict=True))
     wanted = set(tokenize(" ".join(questions)))
-    about_now = any(_NOW.search(q) for q in questions)
     ranked: list[tuple[float, int, int]] = []  # (score, passage, sentence) of the sentences that know something
-    best_unknown: tuple[float, str] | None = None
     for i, sentences in enumerate(split):
         matrix = vectors[i]
         assert matrix is not None
         similarity = (matrix @ queries.T).mean(axis=1)
         for j, sentence in enumerate(sentences):
             score = float(similarity[j]) + WORD_BONUS * len(wanted & set(tokenize(sentence))) - RANK_PENALTY * i
-            if flagged[i] or _SAYS_UNKNOWN.search(sentence):
-                score += NOW_BONUS if about_now and _NOW.search(sentence) else 0.0
-                if best_unknown is None or score > best_unknown[0]:
-                    best_unknown = (score, sentence)
-            else:
+            if not flagged[i] and not _SAYS_UNKNOWN.search(sentence):
                 ranked.append((score, i, j))
     ranked.sort(key=lambda r: -r[0])
-    unknown = None
-    if best_unknown is not None and (not ranked or best_unknown[0] > ranked[0][0]):
-        unknown = best_unknown[1]
     chosen: dict[int, list[int]] = {}  # passage → its chosen sentences, passages in order of their best sentence
     taken = 0
     for _, i, j in ranked:
@@ -128,7 +100,7 @@ def select_context(
             if j > 0 and _LEANS_BACK.match(sentences[j]):
                 with_antecedents.add(j - 1)
         out.append((passages[i], " ".join(sentences[j] for j in sorted(with_antecedents))))
-    return Context(out, unknown)
+    return out
 
 
 def focus_passages(question: str, passages: Sequence[Passage], embedder: Embedder, max_sentences: int) -> list[str]:

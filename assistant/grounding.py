@@ -177,6 +177,18 @@ def drop_source_remark(text: str) -> str:
     return f"{text[: match.start()]}{match.group('end')} {' '.join(match.group('cites').split())}"
 
 
+def drop_stray_citations(text: str, n_sources: int) -> str:
+    """Without citation markers that point only to passages the model was not given (a model shown one passage
+    and a worked example that cites [2] writes "[2]"); a marker that names a real passage too is kept."""
+
+    def keep(marker: re.Match[str]) -> str:
+        numbers = [int(n) for n in re.findall(r"\d+", marker.group(0))]
+        return marker.group(0) if any(1 <= n <= n_sources for n in numbers) else ""
+
+    kept = re.sub(r"[ \t]*" + _CITATION.pattern, lambda m: keep(m) and m.group(0), text)
+    return re.sub(r"[ \t]{2,}", " ", kept).strip()
+
+
 def cited_indices(text: str) -> list[int]:
     """Cited passage numbers in order of first appearance; "[1, 2]", "[1][2]" and "[1–3]" are understood."""
     seen: list[int] = []

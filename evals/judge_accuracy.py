@@ -64,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", type=Path, default=DATASET)
     parser.add_argument("--sentences", type=int, nargs="+", default=[0, 3], help="0 = whole passages.")
+    parser.add_argument(
+        "--prompts", nargs="+", default=["judge", "judge_rubric"], help="Judge prompt files to compare."
+    )
     parser.add_argument("--report", type=Path, default=REPORTS / "judge_accuracy.json")
     args = parser.parse_args(argv)
 
@@ -77,26 +80,32 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("the judge needs a chat model: llm_backend is 'none'")
     labels = [bool(i["supported"]) for i in items]
     results: dict[str, Any] = {}
-    for n in args.sentences:
-        judge = LlmJudge(chat) if n <= 0 else LlmJudge(chat, embedder=assistant.embedder, evidence_sentences=n)
-        verdicts = []
-        for item in tqdm(items, desc=f"Judging ({n or 'whole'})", unit="claim", file=sys.stderr):
-            verdicts.append(judge.verdict(item["claim"], judge.evidence(item["claim"], item["sources"])))
-        row = score(labels, verdicts)
-        row["judge"] = judge.name
-        row["wrong"] = [
-            {"id": i["id"], "claim": i["claim"], "label": t, "verdict": v}
-            for i, t, v in zip(items, labels, verdicts, strict=True)
-            if v is not t
-        ]
-        results["whole" if n <= 0 else f"{n} sentences"] = row
+    for prompt in args.prompts:
+        for n in args.sentences:
+            judge = (
+                LlmJudge(chat, prompt=prompt)
+                if n <= 0
+                else LlmJudge(chat, embedder=assistant.embedder, evidence_sentences=n, prompt=prompt)
+            )
+            name = f"{prompt}, {'whole' if n <= 0 else f'{n} sentences'}"
+            verdicts = []
+            for item in tqdm(items, desc=f"Judging ({name})", unit="claim", file=sys.stderr):
+                verdicts.append(judge.verdict(item["claim"], judge.evidence(item["claim"], item["sources"])))
+            row = score(labels, verdicts)
+            row["judge"] = judge.name
+            row["wrong"] = [
+                {"id": i["id"], "claim": i["claim"], "label": t, "verdict": v}
+                for i, t, v in zip(items, labels, verdicts, strict=True)
+                if v is not t
+            ]
+            results[name] = row
 
     print(f"\n{len(items)} labelled claims ({sum(labels)} right, {len(labels) - sum(labels)} wrong)")
-    print(f"{'evidence':<14}{'accuracy':>9}  {'95% CI':<14}{'false alarms':>14}{'misses':>10}{'unclear':>9}")
+    print(f"{'judge, evidence':<26}{'accuracy':>9}  {'95% CI':<14}{'false alarms':>14}{'misses':>10}{'unclear':>9}")
     for name, row in results.items():
         lo, hi = row["accuracy_ci95"]
         print(
-            f"{name:<14}{row['accuracy']:>9.3f}  [{lo:.2f}, {hi:.2f}]  "
+            f"{name:<26}{row['accuracy']:>9.3f}  [{lo:.2f}, {hi:.2f}]  "
             f"{row['false_alarms']:>6}/{row['right_claims']:<7}{row['misses']:>4}/{row['wrong_claims']:<5}"
             f"{row['unclear']:>9}"
         )

@@ -303,3 +303,11 @@ def test_german_noun_before_a_name_is_tolerated_but_invented_names_are_not() -> 
 )
 def test_a_closing_remark_about_the_sources_is_dropped_with_its_numbers_kept(answer: str, expected: str | None) -> None:
     assert drop_source_remark(answer) == (expected or answer)
+
+
+def test_citations_of_passages_the_model_was_not_given_are_dropped() -> None:
+    from assistant.grounding import drop_stray_citations
+
+    assert drop_stray_citations("Lumiglas makes sight glasses [2].", 1) == "Lumiglas makes sight glasses."
+    assert drop_stray_citations("A [1]. B [3]. C [1, 4].", 2) == "A [1]. B. C [1, 4]."
+    assert drop_stray_citations("No markers.", 1) == "No markers."

@@ -31,7 +31,14 @@ def test_the_judge_sees_each_claim_with_the_sources_and_reports_the_unsupported_
     assert judgement == Judgement(2, ("GRIP has an office in the United States.",), 0)
     assert not judgement.faithful
     assert "Hasan Canti is the managing partner" in chat.calls[0][-1].content
-    assert chat.calls[0][-1].content.rstrip().endswith("Claim: Hasan Canti leads GRIP GmbH.\nVerdict:")
+    assert (
+        chat.calls[0][-1]
+        .content.rstrip()
+        .endswith("Claim: Hasan Canti leads GRIP GmbH.\nDoes the source text state this claim? Answer YES or NO:")
+    )
+    rubric = LlmJudge(chat, prompt="judge_rubric")  # the earlier wording, kept for comparison
+    assert rubric.verdict("Hasan Canti leads GRIP GmbH.", SOURCES) is True
+    assert chat.calls[-1][-1].content.rstrip().endswith("Verdict:") and "judge-v1" in rubric.name
 
 
 def test_a_failing_judge_counts_as_unclear_not_as_a_verdict() -> None:

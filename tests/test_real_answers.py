@@ -28,7 +28,7 @@ def report(real: Assistant, request: pytest.FixtureRequest) -> dict:
         real.settings,
         model=real.answerer.model_name,
         progress=False,
-        judge=LlmJudge(real.answerer.chat),
+        judge=LlmJudge(real.answerer.chat, embedder=real.embedder, evidence_sentences=3),  # as `assistant eval`
     )
     json_path, html_path = runner.write_reports(report, ARTIFACTS)
     lines = ["", runner.summary_text(report), f"reports: {json_path}, {html_path}"]

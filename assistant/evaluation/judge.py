@@ -63,19 +63,25 @@ class LlmJudge:
     """
 
     def __init__(
-        self, chat: ChatModel, max_tokens: int = 4, embedder: Embedder | None = None, evidence_sentences: int = 3
+        self,
+        chat: ChatModel,
+        max_tokens: int = 4,
+        embedder: Embedder | None = None,
+        evidence_sentences: int = 3,
+        prompt: str = "judge",
     ) -> None:
         self.chat = chat
         self.max_tokens = max_tokens
         self.embedder = embedder
         self.evidence_sentences = evidence_sentences
+        self.prompt = prompt  # the prompt file (assistant/prompts/<prompt>.yaml)
         focus = f", the {evidence_sentences} closest source sentences per claim" if embedder is not None else ""
-        self.name = f"{chat.name} ({prompts.prompt_version('judge')}{focus})"
+        self.name = f"{chat.name} ({prompts.prompt_version(prompt)}{focus})"
 
     def verdict(self, claim: str, sources: Sequence[str]) -> bool | None:
         messages = [
-            Message("system", prompts.render("system", "en", name="judge")),
-            Message("user", prompts.render("user", "en", name="judge", sources=list(sources), claim=claim)),
+            Message("system", prompts.render("system", "en", name=self.prompt)),
+            Message("user", prompts.render("user", "en", name=self.prompt, sources=list(sources), claim=claim)),
         ]
         try:
             reply = "".join(self.chat.stream(messages, self.max_tokens, 0.0))
