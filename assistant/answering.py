@@ -25,7 +25,7 @@ from .questions import accepted_question
 from .retrieval import HybridRetriever, diversify
 from .safety import asks_for_private_data, looks_like_injection, out_of_scope
 from .settings import Settings
-from .slots import asked_slot, fills_slot
+from .slots import asked_slot, asks_about_now, dated_figure, fills_slot
 from .types import (
     Answer,
     AnswerEvent,
@@ -236,7 +236,7 @@ class Answerer:
             passages = passages[: self.settings.context_passages]
             text, route, numbers = self._quoted(question, passages, lang)
             reason = "no chat model configured"
-            if route != "refusal" and not fills_slot(text, slot):
+            if route != "refusal" and not fills_slot(text, slot, question):
                 text, route, numbers, reason = refusal, "refusal", [], _no_slot(slot)
             timings["first_token_ms"] = _ms(started)
             yield TokenEvent(text)
@@ -291,9 +291,10 @@ class Answerer:
                 yield ReplaceEvent(refusal, "refusal sentence normalised")
             yield finish(refusal, "refusal", "the passages do not answer the question", ())
             return
-        if not first.problems and not fills_slot(first.text, slot):
-            yield ReplaceEvent(refusal, _no_slot(slot))
-            yield finish(refusal, "refusal", _no_slot(slot), ())
+        unfit = None if first.problems else self._unfit(first.text, question, slot, passages)
+        if unfit:
+            yield ReplaceEvent(refusal, unfit)
+            yield finish(refusal, "refusal", unfit, ())
             return
         if not first.problems:
             text, numbers, _ = self._with_citations(first.text, passages)
@@ -310,9 +311,9 @@ class Answerer:
         if is_refusal(retry.text, lang):
             yield ReplaceEvent(refusal, reason)
             yield finish(refusal, "refusal", reason + "; the second draft refused", ())
-        elif not retry.problems and not fills_slot(retry.text, slot):
-            yield ReplaceEvent(refusal, reason + "; " + _no_slot(slot))
-            yield finish(refusal, "refusal", reason + "; " + _no_slot(slot), ())
+        elif not retry.problems and (unfit := self._unfit(retry.text, question, slot, passages)):
+            yield ReplaceEvent(refusal, reason + "; " + unfit)
+            yield finish(refusal, "refusal", reason + "; " + unfit, ())
         elif not retry.problems:
             text, numbers, _ = self._with_citations(retry.text, passages)
             yield ReplaceEvent(text, reason)
@@ -324,12 +325,24 @@ class Answerer:
                 text, route, numbers = refusal, "refusal", []
             else:  # right facts, wrong form (language, source numbers): quote the passages instead
                 text, route, numbers = self._quoted(question, passages, lang)
-            if route != "refusal" and not fills_slot(text, slot):
+            if route != "refusal" and not fills_slot(text, slot, question):
                 text, route, numbers, reason = refusal, "refusal", [], reason + "; " + _no_slot(slot)
             yield ReplaceEvent(text, reason)
             yield finish(text, route, reason, numbers)
 
     # -- steps -----------------------------------------------------------------------------------------
+    def _unfit(self, text: str, question: str, slot: str | None, passages: Sequence[Passage]) -> str | None:
+        """Why a checked answer still does not answer the question, or None: it lacks the kind of value asked
+        for, or it gives a figure for "today" that the materials date years before (GRIP's "about 40" staff of
+        December 2021 is no answer to "How many people work at GRIP today?")."""
+        if not fills_slot(text, slot, question):
+            return _no_slot(slot)
+        if slot == "number" and asks_about_now(question):
+            year = dated_figure(text, [p.chunk.text for p in passages], self.settings.present_year)
+            if year is not None:
+                return f"the question asks about today; the materials give this figure for {year}"
+        return None
+
     def _retrieve(self, question: str, query: str, previous: str | None) -> list[Passage]:
         """The pool of passages whose sentences compete for the prompt.
 

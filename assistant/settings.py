@@ -125,6 +125,12 @@ class Settings(BaseSettings):
     answer_language: Literal["auto", "de", "en"] = Field(
         "auto", description="Answer language: 'auto' follows the question; 'de' or 'en' forces it."
     )
+    present_year: int = Field(
+        2024,
+        ge=1900,
+        description="The year the materials' 'today' is (the fair's): asked for a figure 'today', a figure the "
+        "materials date before this year is not an answer.",
+    )
     context_pool: int = Field(
         8, ge=1, le=30, description="Retrieved passages whose sentences compete for a place in the prompt."
     )

@@ -1,5 +1,6 @@
 """Does the answer give what the question asks for? A "how many" wants a number, a "when" a date, a
-"which website" an address.
+"which website" an address, a "what is the name of" a name the question does not already hold. And a "how many
+… today" is not answered by a figure the materials date years before the fair.
 
 A small model that has no answer often writes one anyway, in the question's own words ("The booth number of
 the Dortmund booth is [1].", "1. [1]"). Such an answer cannot be right, and the visitor is better served by the
@@ -10,7 +11,9 @@ that is the grounding check's job.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
+from .chunking import split_sentences
 from .grounding import strip_citations
 
 _ASKS = {
@@ -25,6 +28,11 @@ _ASKS = {
         re.I,
     ),
     "web": re.compile(r"\b(website|web site|web address|homepage|webseite|internetseite|internetadresse|url)\b", re.I),
+    "name": re.compile(
+        r"\b(wie heißt|wie heisst|wie hieß|wie hiess|wie lautet der name|welchen namen|what is the name|"
+        r"what was the name|what's the name|whats the name)\b",
+        re.I,
+    ),
 }
 
 _NUMBER_WORDS = re.compile(
@@ -46,16 +54,33 @@ _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)(er)?\b")
 _WEB = re.compile(r"\b[\w-]+(\.[\w-]+)*\.(de|com|org|net|eu|us|info|edu|gov|io)\b", re.I)
 
 
+_CAPITALISED = re.compile(r"(?<![\w-])[A-ZÄÖÜ][\w.'-]*")
+_NOT_NAMES = set(
+    "der die das den dem des ein eine einer the a an er sie es he she it his her its their sein seine ihr ihre "
+    "dies diese dieser this that these laut according name named heißt hieß ist war is was".split()
+)
+_NOW = re.compile(
+    r"\b(today|currently|current|now|nowadays|at present|heute|heutige\w*|aktuell\w*|derzeit\w*|zurzeit|"
+    r"momentan\w*|gegenwärtig\w*|jetzt)\b",
+    re.I,
+)
+_YEARS = re.compile(r"\b(19\d\d|20\d\d)\b")
+_FIGURE = re.compile(r"\d+(?:[.,\u00a0\u202f']\d+)*")
+
+
 def asked_slot(question: str) -> str | None:
-    """'number', 'date', 'web' or None when the question does not ask for one of those."""
+    """'number', 'date', 'web', 'name' or None when the question does not ask for one of those."""
     for slot, pattern in _ASKS.items():
         if pattern.search(question):
             return slot
     return None
 
 
-def fills_slot(answer: str, slot: str | None) -> bool:
+def fills_slot(answer: str, slot: str | None, question: str = "") -> bool:
     text = _LIST_MARKER.sub(" ", strip_citations(answer))
+    if slot == "name":  # "The governor … is [1]." names nobody: a capitalised word the question did not have
+        asked = {w.lower() for w in re.findall(r"[\w.'-]+", question)}
+        return any(w.lower() not in asked and w.lower() not in _NOT_NAMES for w in _CAPITALISED.findall(text))
     if slot == "number":  # a year or a date is not a count: "He joined in 1993" does not say how many
         counts = _YEAR.sub(" ", _DATE.sub(" ", text))
         return bool(_DIGIT.search(counts) or _NUMBER_WORDS.search(counts))
@@ -64,3 +89,33 @@ def fills_slot(answer: str, slot: str | None) -> bool:
     if slot == "web":
         return bool(_WEB.search(text))
     return True
+
+
+def asks_about_now(question: str) -> bool:
+    return _NOW.search(question) is not None
+
+
+def dated_figure(answer: str, sources: Sequence[str], present_year: int) -> int | None:
+    """The latest year before ``present_year`` that dates every figure of the answer: each count in the answer
+    (years and dates aside) stands in the sources only in sentences that name an earlier year ("In 2019 … about
+    100 staff"). None when a figure is undated, from ``present_year`` on, or not found."""
+    text = _DATE.sub(" ", strip_citations(answer))
+    figures = [_digits(f) for f in _FIGURE.findall(text) if not _YEARS.fullmatch(f)]
+    if not figures:
+        return None
+    sentences = [s for source in sources for s in split_sentences(source)]
+    latest = 0
+    for figure in figures:
+        holding = [s for s in sentences if figure in {_digits(f) for f in _FIGURE.findall(s)}]
+        if not holding:
+            return None
+        for sentence in holding:
+            years = [int(y) for y in _YEARS.findall(sentence) if _digits(y) != figure]
+            if not years or max(years) >= present_year:
+                return None
+            latest = max(latest, max(years))
+    return latest
+
+
+def _digits(figure: str) -> str:
+    return re.sub(r"\D", "", figure)

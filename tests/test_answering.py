@@ -256,3 +256,14 @@ def test_a_follow_up_that_changes_the_topic_still_finds_its_own_passage(settings
     answer = a.ask("OK, different question: when did BVB open its office in New York?", history)
     assert "February 29" in chat.calls[0][-1].content
     assert answer.route == "llm" and "bvb-new-york" in answer.sources[0].document
+
+
+def test_a_figure_dated_years_before_is_no_answer_to_a_question_about_today(settings: Settings, corpus: Path) -> None:
+    chat = FakeChatModel([lambda m: f"About 40 people [{source_number(m, 'etwa 40')}]."])
+    a = _assistant(settings, corpus, chat)
+    today = a.ask("How many people work at GRIP GmbH today?")
+    assert (today.refused, today.route) == (True, "refusal") and "2021" in today.reason
+    then = a.ask("How many people did GRIP GmbH have in December 2021?")
+    assert (then.refused, then.route) == (False, "llm")
+    later = _assistant(settings.model_copy(update={"present_year": 2021}), corpus, chat)
+    assert not later.ask("How many people work at GRIP GmbH today?").refused

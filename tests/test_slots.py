@@ -47,3 +47,27 @@ def test_the_asked_slot(question: str, slot: str | None) -> None:
 )
 def test_an_answer_fills_the_slot_only_with_the_right_kind_of_value(answer: str, slot: str | None, fills: bool) -> None:
     assert fills_slot(answer, slot) is fills
+
+
+def test_a_name_question_wants_a_name_the_question_does_not_already_hold() -> None:
+    question = "Wie heißt der Gouverneur von Illinois, den die Delegation bei der German Night getroffen hat?"
+    assert asked_slot(question) == "name"
+    assert asked_slot("What was the name of the Illinois governor?") == "name"
+    echo = "Der Gouverneur von Illinois, den die Delegation bei der German Night getroffen hat, ist [1]."
+    assert not fills_slot(echo, "name", question)
+    assert fills_slot("Der Gouverneur heißt J.B. Pritzker [1].", "name", question)
+    assert fills_slot("Anything at all.", None, question)
+
+
+def test_a_figure_for_today_that_the_materials_date_years_before_is_recognised() -> None:
+    from assistant.slots import asks_about_now, dated_figure
+
+    grip = ["Die GRIP GmbH hatte im Dezember 2021 ein Team von rund 40 Beschäftigten. Im Jahr 2017 gewann GRIP."]
+    assert asks_about_now("How many people work at GRIP today?") and asks_about_now("Wie viele arbeiten heute dort?")
+    assert not asks_about_now("How many people worked at GRIP in 2021?")
+    assert dated_figure("40 [1]", grip, 2024) == 2021
+    assert dated_figure("About 40 people [1].", grip, 2021) is None  # dated in the present year: today's figure
+    imts = ["Zur IMTS 2024 registrierten sich insgesamt 89.020 Personen."]
+    assert dated_figure("IMTS 2024 had 89,020 registrants [1].", imts, 2024) is None
+    assert dated_figure("About 54,000 students [1].", ["About 54,000 students are enrolled today."], 2024) is None
+    assert dated_figure("About 7 people [1].", grip, 2024) is None  # a figure the sources do not hold
