@@ -1,4 +1,4 @@
-"""Passage focus: only the sentences of a passage that bear on the question go into the prompt.
+"""The prompt's context: only the sentences of the retrieved passages that bear on the question go into it.
 
 Prompt processing is the slow part of a local answer (roughly 6–12 ms a token on 2 cores), and a small model
 is distracted by the rest of a passage. Sentences are ranked by cosine similarity to the question with the
@@ -92,46 +92,9 @@ def select_context(
             chosen[i] = []
         chosen[i].append(j)
         taken += 1
-    out = []
-    for i, picked in chosen.items():
-        sentences = split[i]
-        with_antecedents = set(picked)
-        for j in picked:
-            if j > 0 and _LEANS_BACK.match(sentences[j]):
-                with_antecedents.add(j - 1)
-        out.append((passages[i], " ".join(sentences[j] for j in sorted(with_antecedents))))
-    return out
-
-
-def focus_passages(question: str, passages: Sequence[Passage], embedder: Embedder, max_sentences: int) -> list[str]:
-    """The text of each passage cut down to its ``max_sentences`` best sentences (all of a short passage).
-
-    Sentence vectors come with the chunk (made at ingestion); only a chunk without them (an index from an
-    older version, a test store) has its sentences embedded here.
-    """
-    if max_sentences <= 0:
-        return [p.chunk.text for p in passages]
-    split = [split_sentences(p.chunk.text) for p in passages]
-    kept = [_known(sentences) for sentences in split]
-    texts = [" ".join(split[i][j] for j in kept[i]) for i in range(len(passages))]
-    todo = [i for i in range(len(passages)) if len(kept[i]) > max_sentences]
-    if not todo:
-        return texts
-    query = np.asarray(embedder.embed_query(question), dtype=np.float32)
-    stored = {i: sentence_vectors(passages[i].chunk, len(split[i]), query.size) for i in todo}
-    missing = [i for i in todo if stored[i] is None]
-    if missing:
-        embedded = embed_sentences(embedder, [passages[i].chunk for i in missing], [split[i] for i in missing])
-        stored.update(zip(missing, embedded, strict=True))
-    wanted = set(tokenize(question))
-    for i in todo:
-        matrix = stored[i]
-        assert matrix is not None
-        sentences = [split[i][j] for j in kept[i]]
-        similarity = matrix[kept[i]] @ query
-        scores = [float(similarity[n]) + WORD_BONUS * len(wanted & set(tokenize(s))) for n, s in enumerate(sentences)]
-        texts[i] = " ".join(sentences[n] for n in pick(sentences, scores, max_sentences))
-    return texts
+    return [
+        (passages[i], " ".join(split[i][j] for j in with_antecedents(split[i], picked))) for i, picked in chosen.items()
+    ]
 
 
 def embed_sentences(embedder: Embedder, chunks: Sequence[Chunk], split: Sequence[list[str]]) -> list[np.ndarray]:
@@ -166,19 +129,10 @@ def sentence_vectors(chunk: Chunk, sentences: int, dim: int) -> np.ndarray | Non
     return flat.reshape(sentences, dim).astype(np.float32)
 
 
-def _known(sentences: list[str]) -> list[int]:
-    """Indices of the sentences that do not only say what the sources do not say, unless that is all there is:
-    a small model that reads "other contacts are not named in the sources" refuses the question the sentence
-    before answered. (What is not known is still answered: see ``from_unknowns`` in the answer pipeline.)"""
-    known = [j for j, s in enumerate(sentences) if not _SAYS_UNKNOWN.search(s)]
-    return known or list(range(len(sentences)))
-
-
-def pick(sentences: Sequence[str], scores: Sequence[float], max_sentences: int) -> list[int]:
-    """Indices of the best sentences in reading order, each with the sentence its pronoun points back to."""
-    best = sorted(range(len(sentences)), key=lambda j: -scores[j])[:max_sentences]
-    chosen = set(best)
-    for j in best:
+def with_antecedents(sentences: Sequence[str], picked: Sequence[int]) -> list[int]:
+    """The picked sentences in reading order, each with the sentence its opening pronoun points back to."""
+    chosen = set(picked)
+    for j in picked:
         if j > 0 and _LEANS_BACK.match(sentences[j]):
             chosen.add(j - 1)
     return sorted(chosen)

@@ -23,25 +23,28 @@ _PATTERNS = [
     r"\b(du bist jetzt|tu so als|verhalte dich wie)\b",
     r"<\s*/?\s*(system|assistant|im_start|im_end)\b|<\|im_(start|end)\|>",
 ]
-_INJECTION = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.I | re.S)
+
+
+def _any_of(patterns: list[str]) -> re.Pattern[str]:
+    """One case-insensitive pattern that matches where any of ``patterns`` does."""
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.I | re.S)
+
+
+_INJECTION = _any_of(_PATTERNS)
 
 
 def looks_like_injection(text: str) -> bool:
     return _INJECTION.search(text) is not None
 
 
-_PRIVATE = re.compile(
-    "|".join(
-        f"(?:{p})"
-        for p in [
-            r"\b(private?|personal|home|cell|mobile)\b.{0,25}\b(phone|number|address|e-?mail|contact)",
-            r"\bwhere (does|do|did) \w+(\s+\w+){0,3}\s+live\b",
-            r"\b(privat\w*|persönlich\w*)\b.{0,25}\b(\w*nummer|telefon\w*|\w*adresse|anschrift|e-?mail|kontakt\w*)",
-            r"\b(handy|mobil|privat|wohn)(nummer|telefon|adresse|anschrift)\b",
-            r"\bwo wohn(t|en|te)\b",
-        ]
-    ),
-    re.I | re.S,
+_PRIVATE = _any_of(
+    [
+        r"\b(private?|personal|home|cell|mobile)\b.{0,25}\b(phone|number|address|e-?mail|contact)",
+        r"\bwhere (does|do|did) \w+(\s+\w+){0,3}\s+live\b",
+        r"\b(privat\w*|persönlich\w*)\b.{0,25}\b(\w*nummer|telefon\w*|\w*adresse|anschrift|e-?mail|kontakt\w*)",
+        r"\b(handy|mobil|privat|wohn)(nummer|telefon|adresse|anschrift)\b",
+        r"\bwo wohn(t|en|te)\b",
+    ]
 )
 
 
@@ -53,26 +56,22 @@ def asks_for_private_data(question: str) -> bool:
 # Requests the kiosk is not for: orders to drop its rules or show them (in the question, not only in documents),
 # writing and translating on demand, weather forecasts, and insults. Declined politely before retrieval, with
 # one sentence that says what the assistant is for; a small model asked for a poem writes one.
-_OUT_OF_SCOPE = re.compile(
-    "|".join(
-        f"(?:{p})"
-        for p in [
-            r"\b(developer|debug|entwickler)\s*-?\s*mod(e|us)\b",
-            r"\b(hidden|secret|verborgen\w*|geheim\w*)\s+(instructions?|rules|anweisungen|regeln)\b",
-            r"\beverything (above|before) this\b|\balles (oben|darüber|davor)\b",
-            r"\b(your|deine|ihre)\s+(\w+\s+)?(rules|regeln|instructions|anweisungen)\b",
-            r"\blet'?s play a game\b|\bstell dir vor,? du bist\b|\bimagine (that )?you are\b|\byou are (now )?dan\b",
-            r"\b(new instructions?|neue anweisung\w*|system notice|systemhinweis\w*)\b",
-            r"\b(write|compose|generate|draft)\b.{0,30}\b(poems?|songs?|jokes?|essays?|limericks?|haikus?|recipes?|code|"
-            r"programs?|scripts?|letters?)\b",
-            r"\b(schreib\w*|dicht\w*|verfass\w*|generier\w*)\b.{0,30}\b(gedicht\w*|lied\w*|witz\w*|aufsatz|rezept\w*|"
-            r"code|programm\w*|skript\w*|brief\w*)\b",
-            r"\b(translate|übersetz\w*)\b",
-            r"\bweather\b(?!\s+the\b)|\bwetter\b",
-            r"\b(idiot\w*|stupid|useless|moron|shut up|dümmst\w*|blöd\w*|trottel|halt die klappe|nutzlos\w*)\b",
-        ]
-    ),
-    re.I | re.S,
+_OUT_OF_SCOPE = _any_of(
+    [
+        r"\b(developer|debug|entwickler)\s*-?\s*mod(e|us)\b",
+        r"\b(hidden|secret|verborgen\w*|geheim\w*)\s+(instructions?|rules|anweisungen|regeln)\b",
+        r"\beverything (above|before) this\b|\balles (oben|darüber|davor)\b",
+        r"\b(your|deine|ihre)\s+(\w+\s+)?(rules|regeln|instructions|anweisungen)\b",
+        r"\blet'?s play a game\b|\bstell dir vor,? du bist\b|\bimagine (that )?you are\b|\byou are (now )?dan\b",
+        r"\b(new instructions?|neue anweisung\w*|system notice|systemhinweis\w*)\b",
+        r"\b(write|compose|generate|draft)\b.{0,30}\b(poems?|songs?|jokes?|essays?|limericks?|haikus?|recipes?|code|"
+        r"programs?|scripts?|letters?)\b",
+        r"\b(schreib\w*|dicht\w*|verfass\w*|generier\w*)\b.{0,30}\b(gedicht\w*|lied\w*|witz\w*|aufsatz|rezept\w*|"
+        r"code|programm\w*|skript\w*|brief\w*)\b",
+        r"\b(translate|übersetz\w*)\b",
+        r"\bweather\b(?!\s+the\b)|\bwetter\b",
+        r"\b(idiot\w*|stupid|useless|moron|shut up|dümmst\w*|blöd\w*|trottel|halt die klappe|nutzlos\w*)\b",
+    ]
 )
 
 

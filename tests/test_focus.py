@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from assistant.chunking import split_sentences
 from assistant.embedders import FakeEmbedder
-from assistant.focus import focus_passages, pick, select_context
+from assistant.focus import select_context, with_antecedents
 from assistant.types import Chunk, Passage
 
 
@@ -29,40 +29,41 @@ TEXT = (
 )
 
 
+def _texts(context: list[tuple[Passage, str]]) -> list[str]:
+    return [text for _, text in context]
+
+
 def test_a_long_passage_is_cut_to_its_best_sentences_in_reading_order() -> None:
     embedder = FakeEmbedder()
-    [text] = focus_passages("Who is the managing partner of GRIP GmbH?", [_passage(TEXT)], embedder, 1)
+    [text] = _texts(select_context(["Who is the managing partner of GRIP GmbH?"], [_passage(TEXT)], embedder, 1, 3))
     assert text == "Hasan Canti is the managing partner of GRIP GmbH."
-    [two] = focus_passages(
-        "Who is the managing partner of GRIP GmbH and where did it exhibit in 2024?", [_passage(TEXT)], embedder, 2
-    )
+    question = "Who is the managing partner of GRIP GmbH and where did it exhibit in 2024?"
+    [two] = _texts(select_context([question], [_passage(TEXT)], embedder, 2, 3))
     assert two.index("Hasan Canti") < two.index("IMTS 2024") and "automotive" not in two
 
 
-def test_short_passages_and_zero_stay_whole_and_embed_nothing() -> None:
+def test_zero_sentences_gives_the_best_passages_whole_and_embeds_nothing() -> None:
     embedder = FakeEmbedder()
-    short = _passage("GRIP is in Dortmund. It builds robot grippers.")
-    assert focus_passages("Where is GRIP?", [short], embedder, 3) == [short.chunk.text]
-    assert focus_passages("Where is GRIP?", [_passage(TEXT)], embedder, 0) == [TEXT]
+    assert _texts(select_context(["Where is GRIP?"], [_passage(TEXT)], embedder, 0, 3)) == [TEXT]
     assert embedder.calls == 0
 
 
 def test_a_sentence_that_opens_with_a_pronoun_brings_its_antecedent() -> None:
     sentences = ["Hasan Canti is the managing partner.", "He has led the company since its start.", "Other."]
-    assert pick(sentences, [0.1, 0.9, 0.0], 1) == [0, 1]
-    assert pick(sentences, [0.9, 0.1, 0.0], 1) == [0]
+    assert with_antecedents(sentences, [1]) == [0, 1]
+    assert with_antecedents(sentences, [0]) == [0]
+    assert with_antecedents(sentences, [2, 0]) == [0, 2]
 
 
 def test_stored_sentence_vectors_are_used_and_stale_ones_are_not() -> None:
     """The vectors made at ingestion spare the embedder; vectors that do not fit the sentences are ignored."""
     import dataclasses
 
-    from assistant.chunking import split_sentences
     from assistant.focus import encode_sentence_vectors, sentence_vectors
 
-    question = "Who is the managing partner of GRIP GmbH?"
+    question = ["Who is the managing partner of GRIP GmbH?"]
     fresh = FakeEmbedder()
-    [expected] = focus_passages(question, [_passage(TEXT)], fresh, 1)
+    expected = _texts(select_context(question, [_passage(TEXT)], fresh, 1, 3))
     assert fresh.calls == 5  # no stored vectors: the five sentences were embedded now
 
     sentences = split_sentences(TEXT)
@@ -70,17 +71,15 @@ def test_stored_sentence_vectors_are_used_and_stale_ones_are_not() -> None:
     passage = _passage(TEXT)
     with_vectors = dataclasses.replace(passage, chunk=dataclasses.replace(passage.chunk, sentence_vectors=stored))
     embedder = FakeEmbedder()
-    assert focus_passages(question, [with_vectors], embedder, 1) == [expected]
+    assert _texts(select_context(question, [with_vectors], embedder, 1, 3)) == expected
     assert embedder.calls == 0
 
     stale = encode_sentence_vectors(FakeEmbedder().embed_documents(sentences[:3]))  # the text changed since
     old = dataclasses.replace(passage, chunk=dataclasses.replace(passage.chunk, sentence_vectors=stale))
-    assert focus_passages(question, [old], embedder, 1) == [expected]
+    assert _texts(select_context(question, [old], embedder, 1, 3)) == expected
     assert embedder.calls == 5
     other_model = encode_sentence_vectors(FakeEmbedder(dim=64).embed_documents(sentences + sentences))
     assert sentence_vectors(dataclasses.replace(passage.chunk, sentence_vectors=other_model), 5, 128) is None
-    broken = dataclasses.replace(passage, chunk=dataclasses.replace(passage.chunk, sentence_vectors="not base64!"))
-    assert focus_passages(question, [broken], FakeEmbedder(), 1) == [expected]
 
 
 def test_the_best_sentences_of_all_passages_make_the_context_best_passage_first() -> None:
