@@ -180,30 +180,9 @@ class Answerer:
         started = time.perf_counter()
         lang = answer_language(" ".join(question.split()), self.settings, language)
         question = accepted_question(question, self.settings.max_question_chars, lang)
-        declined = _declined(question)
-        if declined is not None:
-            key, reason = declined
-            text = prompts.text(key, lang)
-            yield TokenEvent(text)
-            yield DoneEvent(
-                Answer(
-                    question=question,
-                    standalone_question=question,
-                    answer=text,
-                    language=lang,
-                    refused=True,
-                    route="refusal",
-                    reason=reason,
-                    sources=(),
-                    timings={"retrieve_ms": None, "first_token_ms": _ms(started), "total_ms": _ms(started)},
-                    prompt_version=prompts.prompt_version(),
-                    model=self.model_name,
-                )
-            )
-            return
-        query, previous = standalone_question(question, history, lang)
-        passages = self._retrieve(question, query, previous)
-        timings: dict[str, float | None] = {"retrieve_ms": _ms(started), "first_token_ms": None, "total_ms": None}
+        query = question  # until retrieval: a declined question has no other, and no passages
+        passages: list[Passage] = []
+        timings: dict[str, float | None] = {"retrieve_ms": None, "first_token_ms": None, "total_ms": None}
 
         def finish(text: str, route: str, reason: str, numbers: Sequence[int]) -> DoneEvent:
             timings["total_ms"] = _ms(started)
@@ -222,6 +201,18 @@ class Answerer:
                     model=self.model_name,
                 )
             )
+
+        declined = _declined(question)
+        if declined is not None:
+            key, reason = declined
+            text = prompts.text(key, lang)
+            timings["first_token_ms"] = _ms(started)
+            yield TokenEvent(text)
+            yield finish(text, "refusal", reason, ())
+            return
+        query, previous = standalone_question(question, history, lang)
+        passages = self._retrieve(question, query, previous)
+        timings["retrieve_ms"] = _ms(started)
 
         refusal = prompts.text("refusal", lang)
         slot = asked_slot(question)

@@ -63,22 +63,23 @@ def select_context(
     if max_sentences <= 0:
         return [(p, p.chunk.text) for p, f in zip(passages, flagged, strict=True) if not f][:max_passages]
     split = [split_sentences(p.chunk.text) for p in passages]
+    usable = [i for i in range(len(passages)) if not flagged[i]]
     queries = np.asarray([embedder.embed_query(q) for q in questions], dtype=np.float32)
     dim = queries.shape[1]
-    vectors = {i: sentence_vectors(passages[i].chunk, len(split[i]), dim) for i in range(len(passages))}
+    vectors = {i: sentence_vectors(passages[i].chunk, len(split[i]), dim) for i in usable}
     missing = [i for i, v in vectors.items() if v is None]
     if missing:
         embedded = embed_sentences(embedder, [passages[i].chunk for i in missing], [split[i] for i in missing])
         vectors.update(zip(missing, embedded, strict=True))
     wanted = set(tokenize(" ".join(questions)))
     ranked: list[tuple[float, int, int]] = []  # (score, passage, sentence) of the sentences that know something
-    for i, sentences in enumerate(split):
+    for i in usable:
         matrix = vectors[i]
         assert matrix is not None
         similarity = (matrix @ queries.T).mean(axis=1)
-        for j, sentence in enumerate(sentences):
-            score = float(similarity[j]) + WORD_BONUS * len(wanted & set(tokenize(sentence))) - RANK_PENALTY * i
-            if not flagged[i] and not _SAYS_UNKNOWN.search(sentence):
+        for j, sentence in enumerate(split[i]):
+            if not _SAYS_UNKNOWN.search(sentence):
+                score = float(similarity[j]) + WORD_BONUS * len(wanted & set(tokenize(sentence))) - RANK_PENALTY * i
                 ranked.append((score, i, j))
     ranked.sort(key=lambda r: -r[0])
     chosen: dict[int, list[int]] = {}  # passage → its chosen sentences, passages in order of their best sentence

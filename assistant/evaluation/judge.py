@@ -109,17 +109,20 @@ def closest_sentences(claim: str, sources: Sequence[str], embedder: Embedder, n:
     per source that has any: "title: sentence sentence", sources and sentences in their own order."""
     import numpy as np
 
-    parts = []
+    titles: list[str] = []
+    parts: list[tuple[int, str]] = []  # (source, sentence), sources and sentences in their own order
     for index, source in enumerate(sources):
         title, _, rest = source.partition("\n")
         _, _, text = rest.partition("\n")
-        parts += [(index, j, sentence, title) for j, sentence in enumerate(split_sentences(text or title))]
+        titles.append(title)
+        parts += [(index, sentence) for sentence in split_sentences(text or title)]
     if not parts:
         return list(sources)
-    vectors = np.asarray(embedder.embed_documents([p[2] for p in parts], [p[3] for p in parts]), dtype=np.float32)
+    vectors = np.asarray(
+        embedder.embed_documents([s for _, s in parts], [titles[i] for i, _ in parts]), dtype=np.float32
+    )
     query = np.asarray(embedder.embed_query(claim), dtype=np.float32)
-    best = sorted(np.argsort(-(vectors @ query))[:n].tolist(), key=lambda i: (parts[i][0], parts[i][1]))
     lines: dict[int, list[str]] = {}
-    for i in best:
-        lines.setdefault(parts[i][0], []).append(parts[i][2])
-    return [f"{parts[next(i for i in best if parts[i][0] == s)][3]}: {' '.join(t)}" for s, t in lines.items()]
+    for i in sorted(np.argsort(-(vectors @ query))[:n].tolist()):
+        lines.setdefault(parts[i][0], []).append(parts[i][1])
+    return [f"{titles[index]}: {' '.join(sentences)}" for index, sentences in lines.items()]
