@@ -288,7 +288,7 @@ class Answerer:
             yield finish(refusal, "refusal", unfit, ())
             return
         if not first.problems:
-            text, numbers, _ = self._with_citations(first.text, passages)
+            text, numbers, _ = self._with_citations(first.text, passages, lang)
             shown = "".join(streamed).strip()
             if text.startswith(shown):  # only source numbers were added: they stream as the last piece
                 if text[len(shown) :]:
@@ -306,7 +306,7 @@ class Answerer:
             yield ReplaceEvent(refusal, reason + "; " + unfit)
             yield finish(refusal, "refusal", reason + "; " + unfit, ())
         elif not retry.problems:
-            text, numbers, _ = self._with_citations(retry.text, passages)
+            text, numbers, _ = self._with_citations(retry.text, passages, lang)
             yield ReplaceEvent(text, reason)
             yield finish(text, "retried", reason, numbers)
         else:
@@ -406,25 +406,42 @@ class Answerer:
         return self._judge(text, passages, language)
 
     @classmethod
-    def _with_citations(cls, text: str, passages: Sequence[Passage]) -> tuple[str, list[int], str]:
+    def _with_citations(cls, text: str, passages: Sequence[Passage], language: str) -> tuple[str, list[int], str]:
         """The answer with its source numbers; an answer the model left without markers gets those of the
-        passages it shares the most words with, appended (and streamed as the last piece)."""
-        numbers = cls._cited(text, passages)
+        passages that hold its facts, appended (and streamed as the last piece)."""
+        numbers = cls._cited(text, passages, language)
         if cited_indices(text) or not numbers:
             return text, numbers, ""
         suffix = " " + "".join(f"[{n}]" for n in numbers)
         return text.rstrip() + suffix, numbers, suffix
 
     @staticmethod
-    def _cited(text: str, passages: Sequence[Passage]) -> list[int]:
-        """The passages the answer cites; without markers, those that share the most words with it."""
+    def _cited(text: str, passages: Sequence[Passage], language: str) -> list[int]:
+        """The passages the answer cites. Without markers: those that share the most words with it, then, while
+        a number or name of the answer stands in none of them, the passage that holds the most of those left
+        (an uncited answer was checked against all its passages, so every fact stands in one of them)."""
         numbers = [n for n in cited_indices(text) if 1 <= n <= len(passages)]
         if numbers:
             return numbers
         words = set(tokenize(text))
         overlap = [len(words & set(tokenize(p.chunk.text))) for p in passages]
         best = max(overlap, default=0)
-        return [i + 1 for i, o in enumerate(overlap) if best and o >= 0.6 * best]
+        numbers = [i + 1 for i, o in enumerate(overlap) if best and o >= 0.6 * best]
+
+        def missing(chosen: Sequence[int]) -> int:
+            evidence = _evidence([passages[n - 1] for n in chosen])
+            return len(check_answer(text, evidence, language, detect_language).unsupported)
+
+        left = missing(numbers) if numbers else 0
+        while left:
+            others = [n for n in range(1, len(passages) + 1) if n not in numbers]
+            gains = {n: left - missing(sorted([*numbers, n])) for n in others}
+            n = max(gains, key=lambda k: (gains[k], overlap[k - 1]), default=None)
+            if n is None or gains[n] <= 0:
+                break
+            numbers = sorted([*numbers, n])
+            left -= gains[n]
+        return numbers
 
     def _slot(self) -> _Slot:
         return _Slot(self)

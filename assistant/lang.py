@@ -15,18 +15,20 @@ SUPPORTED = ("de", "en")
 
 _DE_WORDS = frozenset(
     """
-    der die das den dem des und ist sind war waren wer wie wo wann was welche welcher welches nicht ein eine einen
-    einem einer auch mit für auf von zu zum zur im bei seit über nach noch oder sich sie er es wir ich hat haben
-    wird werden wurde dass gibt kann können dort hier aus als am vom durch gegen unter
+    der die das den dem des und ist sind war waren wer wen wem wie wo wann warum welche welcher welches welchem
+    welchen nicht ein eine einen einem einer auch mit für auf von zu zum zur im bei seit über nach noch oder sich
+    sie er es wir ich hat haben wird werden wurde dass gibt kann können dort hier aus als vom durch gegen unter
+    laut statt findet
     """.split()
 )
 _EN_WORDS = frozenset(
     """
-    the and is are was were who how where when what which not a an also with for on of to at in by since about
-    after still or it they he she we i has have will would been that there can could here from as into its their
+    the and is are were who whom how where when what which why not a also with for on of to at by since about
+    after still or it they he she we i has have would been that there can could here from as into its their
     this these those does did do
     """.split()
 )
+# Words both languages use ("in", "an", "was", "will", "am", "also") vote for neither.
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 

@@ -101,6 +101,26 @@ def test_a_fact_from_another_passage_than_the_cited_one_gets_that_passage_cited(
     assert streamed.strip() == answer.answer  # the added number streamed as the last piece
 
 
+def test_an_answer_without_markers_cites_every_passage_its_facts_stand_in(settings: Settings, corpus: Path) -> None:
+    given: list[list[Message]] = []
+
+    def uncited(m: list[Message]) -> str:
+        given.append(m)
+        # Nearly every word from the BVB passage, one figure from the IMTS passage.
+        return (
+            "Borussia Dortmund opened its New York office, which is led by Marc Lingenhoff, who worked 16 years "
+            "for adidas; by the way, IMTS began in 1927."
+        )
+
+    a = _assistant(settings, corpus, FakeChatModel([uncited]))
+    answer = a.ask("Who leads BVB's New York office, and when was IMTS first held?")
+    bvb, imts = source_number(given[0], "Lingenhoff"), source_number(given[0], "1927")
+    assert bvb != imts
+    assert (answer.route, answer.reason) == ("llm", "check passed")
+    assert {s.n for s in answer.sources} == {bvb, imts}
+    assert answer.answer.endswith("".join(f"[{n}]" for n in sorted((bvb, imts))))
+
+
 def test_a_refusal_is_honest_and_has_no_sources(settings: Settings, corpus: Path) -> None:
     chat = FakeChatModel([prompts.text("refusal", "de")])
     answer = _assistant(settings, corpus, chat).ask("Was kostet der Eintritt zur IMTS?")

@@ -33,3 +33,15 @@ def test_german_and_english_are_told_apart(text: str, lang: str) -> None:
 
 def test_text_without_letters_gets_the_default() -> None:
     assert detect_language("2024 / 89.020 ?", default="de") == "de"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "An welchem Tag findet der Dortmunder Business Empfang in Chicago statt?",
+        "In welchem Bereich entstehen laut Frank Grützenbach derzeit spannende Innovationen in Dortmund?",
+    ],
+)
+def test_words_both_languages_use_do_not_vote(question: str) -> None:
+    # "in" and "an" are German prepositions as much as English ones; they once outvoted "der".
+    assert detect_language(question) == "de"
