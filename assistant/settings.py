@@ -132,7 +132,7 @@ class Settings(BaseSettings):
         "materials date before this year is not an answer.",
     )
     context_pool: int = Field(
-        8, ge=1, le=30, description="Retrieved passages whose sentences compete for a place in the prompt."
+        10, ge=1, le=30, description="Retrieved passages whose sentences compete for a place in the prompt."
     )
     context_pool_per_document: int = Field(3, ge=1, description="At most this many of the pool from one document.")
     context_passages: int = Field(3, ge=1, le=10, description="At most this many passages in the prompt.")

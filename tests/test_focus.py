@@ -121,3 +121,36 @@ def test_what_the_materials_do_not_know_stays_out_of_the_prompt() -> None:
     shown = " ".join(text for _, text in chosen)
     assert "December 2021" in shown and "not stated" not in shown and "not known" not in shown
     assert "sells worldwide" not in shown  # a flagged section gives nothing, not even what it knows
+
+
+def test_a_sentence_said_already_in_the_other_language_takes_no_place() -> None:
+    """The German document and its English version both hold the answer; the prompt gets it once, and the
+    place goes to the next fact. Word-for-word repeats are dropped too; a similar sentence in the same language
+    (a different fact about the same subject) is not."""
+    import dataclasses
+
+    from assistant.focus import encode_sentence_vectors
+
+    english = _passage("Hasan Canti is the managing partner of GRIP GmbH. GRIP builds grippers for robots.")
+    vectors = encode_sentence_vectors(FakeEmbedder().embed_documents(split_sentences(english.chunk.text)))
+    german_text = "Hasan Canti ist Geschäftsführender Gesellschafter der GRIP GmbH. GRIP baut Greifer für Roboter."
+    # The translation carries the vectors of the English sentences: to a multilingual embedder they mean the same.
+    german = dataclasses.replace(
+        english,
+        chunk=dataclasses.replace(
+            english.chunk, text=german_text, language="de", document="grip.de.md", sentence_vectors=vectors
+        ),
+    )
+    question = ["Who is the managing partner of GRIP GmbH?"]
+    shown = " ".join(_texts(select_context(question, [english, german], FakeEmbedder(), 2, 3)))
+    assert "Hasan Canti is the managing partner" in shown and "Geschäftsführender" not in shown
+    assert "grippers" in shown or "Greifer" in shown
+
+    repeated = " ".join(_texts(select_context(question, [english, english], FakeEmbedder(), 2, 3)))
+    assert repeated.count("Hasan Canti") == 1
+
+    same_language = dataclasses.replace(
+        german, chunk=dataclasses.replace(german.chunk, language="en", text=german_text.replace("ist", "is"))
+    )
+    both = " ".join(_texts(select_context(question, [english, same_language], FakeEmbedder(), 2, 3)))
+    assert both.count("Hasan Canti") == 2
