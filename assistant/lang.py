@@ -28,7 +28,7 @@ _EN_WORDS = frozenset(
     this these those does did do
     """.split()
 )
-# Words both languages use ("in", "an", "was", "will", "am", "also") vote for neither.
+# Words both languages use ("in", "an", "was", "will", "am") vote for neither.
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
