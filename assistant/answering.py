@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from . import prompts
 from .chat_models import ChatBackendError, ChatModel, Message
 from .errors import ConfigError, ModelNotAvailable
-from .extractive import extractive_answer
+from .extractive import address_quote, extractive_answer
 from .focus import select_context
 from .grounding import check_answer, cited_indices, drop_source_remark, drop_stray_citations
 from .lang import detect_language
@@ -228,7 +228,7 @@ class Answerer:
             text, route, numbers = self._quoted(question, passages, lang)
             reason = "no chat model configured"
             if route != "refusal" and not fills_slot(text, slot, question):
-                text, route, numbers, reason = refusal, "refusal", [], _no_slot(slot)
+                text, route, numbers, reason = self._instead(question, slot, passages, lang, _no_slot(slot))
             timings["first_token_ms"] = _ms(started)
             yield TokenEvent(text)
             yield finish(text, route, reason, numbers)
@@ -284,8 +284,9 @@ class Answerer:
             return
         unfit = None if first.problems else self._unfit(first.text, question, slot, passages)
         if unfit:
-            yield ReplaceEvent(refusal, unfit)
-            yield finish(refusal, "refusal", unfit, ())
+            text, route, numbers, reason = self._instead(question, slot, passages, lang, unfit)
+            yield ReplaceEvent(text, reason)
+            yield finish(text, route, reason, numbers)
             return
         if not first.problems:
             text, numbers, _ = self._with_citations(first.text, passages, lang)
@@ -303,8 +304,9 @@ class Answerer:
             yield ReplaceEvent(refusal, reason)
             yield finish(refusal, "refusal", reason + "; the second draft refused", ())
         elif not retry.problems and (unfit := self._unfit(retry.text, question, slot, passages)):
-            yield ReplaceEvent(refusal, reason + "; " + unfit)
-            yield finish(refusal, "refusal", reason + "; " + unfit, ())
+            text, route, numbers, reason = self._instead(question, slot, passages, lang, reason + "; " + unfit)
+            yield ReplaceEvent(text, reason)
+            yield finish(text, route, reason, numbers)
         elif not retry.problems:
             text, numbers, _ = self._with_citations(retry.text, passages, lang)
             yield ReplaceEvent(text, reason)
@@ -317,7 +319,9 @@ class Answerer:
             else:  # right facts, wrong form (language, source numbers): quote the passages instead
                 text, route, numbers = self._quoted(question, passages, lang)
             if route != "refusal" and not fills_slot(text, slot, question):
-                text, route, numbers, reason = refusal, "refusal", [], reason + "; " + _no_slot(slot)
+                text, route, numbers, reason = self._instead(
+                    question, slot, passages, lang, f"{reason}; {_no_slot(slot)}"
+                )
             yield ReplaceEvent(text, reason)
             yield finish(text, route, reason, numbers)
 
@@ -333,6 +337,19 @@ class Answerer:
             if year is not None:
                 return f"the question asks about today; the materials give this figure for {year}"
         return None
+
+    @staticmethod
+    def _instead(
+        question: str, slot: str | None, passages: Sequence[Passage], language: str, reason: str
+    ) -> tuple[str, str, list[int], str]:
+        """(text, route, source numbers, reason) to show instead of an answer that lacks the value asked for: for
+        a website, the sentence of the passages that gives its address, quoted; otherwise the refusal."""
+        if slot == "web":
+            intro = prompts.text("extractive_intro", language)
+            quote = address_quote(question, passages, language, intro, skip=from_unknowns)
+            if quote is not None:
+                return quote[0], "extractive", quote[1], reason + "; quoted the sentence that gives the address"
+        return prompts.text("refusal", language), "refusal", [], reason
 
     def _retrieve(self, question: str, query: str, previous: str | None) -> list[Passage]:
         """The pool of passages whose sentences compete for the prompt.
@@ -376,26 +393,19 @@ class Answerer:
         chosen = [passages[n - 1] for n in cited] or list(passages)
         result = check_answer(text, _evidence(chosen), language, detect_language, n_sources=len(passages))
         if cited and result.unsupported and len(result.unsupported) == len(result.problems):
-            recited = self._recite(text, passages, cited, language, len(result.unsupported))
+            recited = self._recite(text, passages, cited, language)
             return recited or _Draft(text, tuple(result.problems))
         return _Draft(text, tuple(result.problems))
 
     @staticmethod
-    def _recite(text: str, passages: Sequence[Passage], cited: list[int], language: str, missing: int) -> _Draft | None:
+    def _recite(text: str, passages: Sequence[Passage], cited: list[int], language: str) -> _Draft | None:
         """A fact the model took from another passage than the one it cited (a small model often cites [1] for
         everything): when other passages it was given hold every missing fact, they are cited too."""
-        numbers = list(cited)
-        for n in range(1, len(passages) + 1):
-            if n in numbers:
-                continue
-            after = check_answer(text, _evidence([passages[i - 1] for i in [*numbers, n]]), language, detect_language)
-            if len(after.unsupported) < missing:
-                numbers.append(n)
-                missing = len(after.unsupported)
-                if after.ok:
-                    added = "".join(f"[{i}]" for i in numbers if i not in cited)
-                    return _Draft(f"{text.rstrip()} {added}", ())
-        return None
+        numbers, left = _covering(text, passages, cited, language)
+        if left:
+            return None
+        added = "".join(f"[{n}]" for n in numbers if n not in cited)
+        return _Draft(f"{text.rstrip()} {added}", ())
 
     def _retry(self, messages: list[Message], first: _Draft, language: str, passages: Sequence[Passage]) -> _Draft:
         stricter = prompts.render(
@@ -426,22 +436,10 @@ class Answerer:
         words = set(tokenize(text))
         overlap = [len(words & set(tokenize(p.chunk.text))) for p in passages]
         best = max(overlap, default=0)
-        numbers = [i + 1 for i, o in enumerate(overlap) if best and o >= 0.6 * best]
-
-        def missing(chosen: Sequence[int]) -> int:
-            evidence = _evidence([passages[n - 1] for n in chosen])
-            return len(check_answer(text, evidence, language, detect_language).unsupported)
-
-        left = missing(numbers) if numbers else 0
-        while left:
-            others = [n for n in range(1, len(passages) + 1) if n not in numbers]
-            gains = {n: left - missing(sorted([*numbers, n])) for n in others}
-            n = max(gains, key=lambda k: (gains[k], overlap[k - 1]), default=None)
-            if n is None or gains[n] <= 0:
-                break
-            numbers = sorted([*numbers, n])
-            left -= gains[n]
-        return numbers
+        if not best:
+            return []
+        numbers = [i + 1 for i, o in enumerate(overlap) if o >= 0.6 * best]
+        return _covering(text, passages, numbers, language, overlap)[0]
 
     def _slot(self) -> _Slot:
         return _Slot(self)
@@ -466,6 +464,29 @@ class _Slot:
 
     def __exit__(self, *exc: object) -> None:
         self.owner._lock.release()
+
+
+def _covering(
+    text: str, passages: Sequence[Passage], numbers: Sequence[int], language: str, preference: Sequence[int] = ()
+) -> tuple[list[int], int]:
+    """``numbers``, and, while a name or number of the answer stands in none of their passages, the passage that
+    holds the most of those left (ties: the higher ``preference``, then the better rank). Returns the sorted
+    numbers and how many names and numbers stand in none of them."""
+    chosen = sorted(numbers)
+
+    def missing(candidate: Sequence[int]) -> int:
+        evidence = _evidence([passages[n - 1] for n in sorted(candidate)])
+        return len(check_answer(text, evidence, language, detect_language).unsupported)
+
+    left = missing(chosen)
+    while left:
+        gains = {n: left - missing([*chosen, n]) for n in range(1, len(passages) + 1) if n not in chosen}
+        best = max(gains, key=lambda n: (gains[n], preference[n - 1] if preference else 0, -n), default=None)
+        if best is None or gains[best] <= 0:
+            break
+        chosen = sorted([*chosen, best])
+        left -= gains[best]
+    return chosen, left
 
 
 def _evidence(passages: Sequence[Passage]) -> list[str]:
@@ -499,7 +520,8 @@ def _declined(question: str) -> tuple[str, str] | None:
 
 
 def _no_slot(slot: str | None) -> str:
-    return f"the answer gives no {slot}, which the question asks for"
+    kind = "web address" if slot == "web" else slot
+    return f"the answer gives no {kind}, which the question asks for"
 
 
 def _ms(started: float) -> float:

@@ -27,6 +27,13 @@ _SAYS_UNKNOWN = re.compile(
     r"not (named|known|stated|given|mentioned|verified|included)|unknown|unbekannt",
     re.I,
 )
+
+
+def says_unknown(sentence: str) -> bool:
+    """The sentence says what the materials do not know ("The sources do not name the governor.")."""
+    return _SAYS_UNKNOWN.search(sentence) is not None
+
+
 _LEANS_BACK = re.compile(
     r"^(er|sie|es|ihr|ihre|sein|seine|dort|dabei|damit|diese[rsmn]?|dies|he|she|it|its|they|their|there|"
     r"this|these|that|those)\b",
@@ -82,7 +89,7 @@ def select_context(
         assert matrix is not None
         similarity = (matrix @ queries.T).mean(axis=1)
         for j, sentence in enumerate(split[i]):
-            if not _SAYS_UNKNOWN.search(sentence):
+            if not says_unknown(sentence):
                 score = float(similarity[j]) + WORD_BONUS * len(wanted & set(tokenize(sentence))) - RANK_PENALTY * i
                 ranked.append((score, i, j))
     ranked.sort(key=lambda r: -r[0])

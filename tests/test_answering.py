@@ -287,3 +287,32 @@ def test_a_figure_dated_years_before_is_no_answer_to_a_question_about_today(sett
     assert (then.refused, then.route) == (False, "llm")
     later = _assistant(settings.model_copy(update={"present_year": 2021}), corpus, chat)
     assert not later.ask("How many people work at GRIP GmbH today?").refused
+
+
+ITB_EN = """---
+id: itb
+title: "ITB"
+name: "ITB Ingenieurgesellschaft für technische Berechnungen mbH"
+kind: exhibitor
+language: en
+---
+# ITB
+
+## Overview
+ITB is an engineering company based in Dortmund. ITB's website uses the domain itb-fem.de.
+"""
+
+
+def test_a_draft_that_leaves_out_the_website_gives_way_to_the_sentence_that_gives_it(
+    settings: Settings, corpus: Path
+) -> None:
+    (corpus / "orgs" / "itb.en.md").write_text(ITB_EN, encoding="utf-8")
+    chat = FakeChatModel([lambda m: f"The website is [{source_number(m, 'ITB')}]."])  # the model's habit
+    a = _assistant(settings, corpus, chat)
+    itb = a.ask("What is ITB's website?")
+    assert (itb.route, itb.refused) == ("extractive", False)
+    assert itb.answer == "From the materials: “ITB's website uses the domain itb-fem.de.” [1]"
+    assert itb.sources[0].document.endswith("itb.en.md") and "address" in itb.reason
+    # No sentence gives GRIP's address: ITB's is not offered instead.
+    grip = a.ask("What is the website of GRIP GmbH?")
+    assert (grip.route, grip.refused, grip.sources) == ("refusal", True, ())
