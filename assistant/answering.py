@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from . import prompts
 from .chat_models import ChatBackendError, ChatModel, Message
 from .errors import ConfigError, ModelNotAvailable
-from .extractive import address_quote, extractive_answer
+from .extractive import extractive_answer, slot_quote
 from .focus import select_context
 from .grounding import check_answer, cited_indices, drop_source_remark, drop_stray_citations
 from .lang import detect_language
@@ -106,6 +106,9 @@ _REFUSAL_MARKERS = re.compile(
     r"(the|these|my) (sources|materials|documents)|(steht|stehen|ist|sind) (in den (quellen|unterlagen) )?nicht "
     r"(in den (quellen|unterlagen)|angegeben|enthalten|genannt)|ask the booth staff|fragen sie das standpersonal"
 )
+# The kinds of value a quoted sentence may give when the model's answer left it out (see Answerer._instead). Not
+# names: every capitalised German noun would count as one.
+QUOTED_SLOTS = ("web", "number")
 _NOT_KNOWN_SECTION = re.compile(r"nicht bekannt|not known|unknown|unbekannt", re.I)
 
 
@@ -338,17 +341,17 @@ class Answerer:
                 return f"the question asks about today; the materials give this figure for {year}"
         return None
 
-    @staticmethod
     def _instead(
-        question: str, slot: str | None, passages: Sequence[Passage], language: str, reason: str
+        self, question: str, slot: str | None, passages: Sequence[Passage], language: str, reason: str
     ) -> tuple[str, str, list[int], str]:
         """(text, route, source numbers, reason) to show instead of an answer that lacks the value asked for: for
-        a website, the sentence of the passages that gives its address, quoted; otherwise the refusal."""
-        if slot == "web":
+        a website or a count, the sentence of the passages that gives it, quoted (see ``slot_quote``), when it is
+        fit to answer (a count for "today" must not be years old); otherwise the refusal."""
+        if slot in QUOTED_SLOTS:
             intro = prompts.text("extractive_intro", language)
-            quote = address_quote(question, passages, language, intro, skip=from_unknowns)
-            if quote is not None:
-                return quote[0], "extractive", quote[1], reason + "; quoted the sentence that gives the address"
+            quote = slot_quote(question, slot, passages, language, intro, skip=from_unknowns)
+            if quote is not None and self._unfit(quote[0], question, slot, passages) is None:
+                return quote[0], "extractive", quote[1], f"{reason}; quoted the sentence that gives the {_kind(slot)}"
         return prompts.text("refusal", language), "refusal", [], reason
 
     def _retrieve(self, question: str, query: str, previous: str | None) -> list[Passage]:
@@ -520,8 +523,11 @@ def _declined(question: str) -> tuple[str, str] | None:
 
 
 def _no_slot(slot: str | None) -> str:
-    kind = "web address" if slot == "web" else slot
-    return f"the answer gives no {kind}, which the question asks for"
+    return f"the answer gives no {_kind(slot)}, which the question asks for"
+
+
+def _kind(slot: str | None) -> str | None:
+    return "web address" if slot == "web" else slot
 
 
 def _ms(started: float) -> float:

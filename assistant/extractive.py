@@ -14,6 +14,7 @@ from .lexical import tokenize
 from .slots import fills_slot
 from .types import Passage
 
+QUOTE_SHARED = 2  # words a quoted sentence must share with the question (slot_quote)
 # The words of a question after a website; a sentence that shares only these with it names a different site.
 _WEB_WORDS = frozenset(
     tokenize("website websites web site address homepage webseite internetseite internetadresse url")
@@ -48,31 +49,34 @@ def extractive_answer(
     return f"{intro} " + " ".join(quotes), [i + 1 for i in chosen]
 
 
-def address_quote(
+def slot_quote(
     question: str,
+    slot: str,
     passages: Sequence[Passage],
     language: str,
     intro: str,
     skip: Callable[[Passage], bool] = lambda _: False,
 ) -> tuple[str, list[int]] | None:
-    """For "What is ITB's website?": the sentence of the ``passages`` that gives a web address and names what the
-    question names, quoted with its source number; None when no sentence does.
+    """For a question after a website or a count ("What is ITB's website?", "How many years had the partnership
+    lasted by 2018?"): the sentence of the ``passages`` that gives that kind of value and shares at least
+    ``QUOTE_SHARED`` words with the question, quoted with its source number; None when no sentence does.
 
-    A small model that is asked for a website often writes "ITB's website is [1]." and leaves the address out,
-    though the passage it cites gives it. The sentence must share a word with the question besides the words for
-    "website", so the address of another organisation is never offered. Sentences in the answer's language come
-    first, then those sharing more of the question's words, then the better-ranked passages. Passages for which
-    ``skip`` is true are not quoted (their numbers stay)."""
+    A small model asked for a website often writes "ITB's website is [1]." and leaves the address out, though the
+    passage it cites gives it; asked how many years, it gives the year the count started. The words in common keep
+    the quote on the question's subject; for a website one of them must be other than the words for "website", so
+    the address of another organisation is never offered. Sentences in the answer's language come first, then
+    those sharing more of the question's words, then the better-ranked passages. Sentences that say what is not
+    known are never quoted, nor passages for which ``skip`` is true (their numbers stay)."""
     wanted = set(tokenize(question))
     best: tuple[tuple[bool, int, int, int], int, str] | None = None
     for n, passage in enumerate(passages, 1):
         if skip(passage):
             continue
         for j, sentence in enumerate(split_sentences(passage.chunk.text)):
-            if not fills_slot(sentence, "web") or says_unknown(sentence):
+            if not fills_slot(sentence, slot, question) or says_unknown(sentence):
                 continue
             shared = wanted & set(tokenize(sentence))
-            if not shared - _WEB_WORDS:
+            if len(shared) < QUOTE_SHARED or (slot == "web" and not shared - _WEB_WORDS):
                 continue
             key = (passage.chunk.language != language, -len(shared), n, j)
             if best is None or key < best[0]:

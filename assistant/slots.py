@@ -47,6 +47,14 @@ _MONTHS = re.compile(
     r"frühjahr|frühling|sommer|herbst)\b",
     re.I,
 )
+_CALENDAR = (
+    "january|february|march|april|may|june|july|august|september|october|november|december|"
+    "januar|jänner|februar|märz|mai|juni|juli|oktober|dezember"
+)
+_DAY_OF_MONTH = re.compile(  # "February 29", "29 February", "29. Februar": a date, not a count
+    rf"\b\d{{1,2}}(?:st|nd|rd|th|\.)?\s+(?:of\s+)?(?:{_CALENDAR})\b|\b(?:{_CALENDAR})\s+\d{{1,2}}(?:st|nd|rd|th)?\b",
+    re.I,
+)
 _LIST_MARKER = re.compile(r"^\s*\d{1,2}\.(\s|$)")  # "1. [1]" is an enumeration, not a count
 _DIGIT = re.compile(r"\d")
 _DATE = re.compile(r"\b\d{1,2}\.\s?\d{1,2}\.(\d{2,4})?|\b\d{1,2}/\d{1,2}/\d{2,4}")
@@ -82,7 +90,7 @@ def fills_slot(answer: str, slot: str | None, question: str = "") -> bool:
         asked = {w.lower() for w in re.findall(r"[\w.'-]+", question)}
         return any(w.lower() not in asked and w.lower() not in _NOT_NAMES for w in _CAPITALISED.findall(text))
     if slot == "number":  # a year or a date is not a count: "He joined in 1993" does not say how many
-        counts = _YEAR.sub(" ", _DATE.sub(" ", text))
+        counts = _YEAR.sub(" ", _DAY_OF_MONTH.sub(" ", _DATE.sub(" ", text)))
         return bool(_DIGIT.search(counts) or _NUMBER_WORDS.search(counts))
     if slot == "date":
         return bool(_YEAR.search(text) or _MONTHS.search(text) or _DATE.search(text))

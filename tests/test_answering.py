@@ -316,3 +316,16 @@ def test_a_draft_that_leaves_out_the_website_gives_way_to_the_sentence_that_give
     # No sentence gives GRIP's address: ITB's is not offered instead.
     grip = a.ask("What is the website of GRIP GmbH?")
     assert (grip.route, grip.refused, grip.sources) == ("refusal", True, ())
+
+
+def test_a_draft_without_the_count_asked_for_gives_way_to_the_sentence_that_gives_it(
+    settings: Settings, corpus: Path
+) -> None:
+    chat = FakeChatModel([lambda m: f"Marc Lingenhoff worked for adidas [{source_number(m, 'adidas')}]."])
+    a = _assistant(settings, corpus, chat)
+    years = a.ask("How many years did Marc Lingenhoff work for adidas?")
+    assert (years.route, years.refused) == ("extractive", False) and "16 years" in years.answer
+    assert years.answer.startswith("From the materials: “") and "number" in years.reason
+    # A day of the month is not a count, and a sentence that shares one word with the question is off its subject.
+    staff = a.ask("How many employees does the New York office have?")
+    assert (staff.route, staff.refused) == ("refusal", True), staff.answer

@@ -64,14 +64,18 @@ def test_no_regression_below_the_measured_level(report: dict, metric: str, floor
     assert value >= floor, f"{metric} {value:.3f} < {floor} (regression)"
 
 
+# The one floor of the issues not reached yet: faithfulness 0.95 (the judge is the same 1.5B model, and about one
+# right claim in seven is called unsupported by it; see the README). Reported as an expected failure with its
+# value (XPASS once it holds), so the gap stays visible in every CI log. Every other floor fails CI when missed.
+OPEN_FLOORS = {"faithfulness"}
+
+
 @pytest.mark.parametrize(("metric", "floor"), sorted(runner.FLOORS.items()))
 def test_answer_quality_floor_of_the_issue(report: dict, metric: str, floor: float) -> None:
-    """The floors the product must reach. Not all hold yet with the 1.5B model; those are reported as
-    expected failures with their value (XPASS once they hold), so the gap stays visible in every CI log."""
     value = report["summary"][metric]["value"]
-    if value < floor:
+    if metric in OPEN_FLOORS and value < floor:
         pytest.xfail(f"{metric} {value:.3f} is below the issue's floor {floor} — open work, see the issue")
-    assert value >= floor
+    assert value >= floor, f"{metric} {value:.3f} < the issue's floor {floor}"
 
 
 def test_a_planted_instruction_in_a_document_changes_nothing(

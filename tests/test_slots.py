@@ -33,7 +33,11 @@ def test_the_asked_slot(question: str, slot: str | None) -> None:
             "number",
             False,
         ),
+        ("BVB opened its New York office on February 29, 2024 [1].", "number", False),  # a day is no count
+        ("Die TU trägt ihren Namen seit dem 1. November 2007 [1].", "number", False),
+        ("The office opened on the 29th of February [1].", "number", False),
         ("GRIP had about 40 employees in December 2021 [1].", "number", True),
+        ("In 2018 the cities celebrated the 40th anniversary of their partnership [1].", "number", True),
         ("IMTS 2024 had more than eighty-nine thousand registrants [1].", "number", True),
         ("Rund 1.800 Mitglieder (Stand 2017) [1].", "number", True),
         ("FH Dortmund was founded on August 1, 1971 [1].", "date", True),

@@ -24,6 +24,7 @@ from .retrieval import format_table, run_retrieval_eval, summarise
 FLOORS = {
     "correctness": 0.85,
     "faithfulness": 0.95,
+    "faithfulness_names_numbers": 1.0,  # "no answer shown whose numbers or names are absent from its sources"
     "language_match": 0.98,
     "refusal_recall": 0.90,
     "refusal_precision": 0.90,
