@@ -18,7 +18,7 @@ from .chat_models import ChatBackendError, ChatModel, Message
 from .errors import ConfigError, ModelNotAvailable
 from .extractive import extractive_answer, slot_quote
 from .focus import select_context
-from .grounding import check_answer, cited_indices, drop_source_remark, drop_stray_citations
+from .grounding import check_answer, cited_indices, drop_source_remark, drop_stray_citations, strip_citations
 from .lang import detect_language
 from .lexical import tokenize
 from .questions import accepted_question
@@ -421,12 +421,14 @@ class Answerer:
     @classmethod
     def _with_citations(cls, text: str, passages: Sequence[Passage], language: str) -> tuple[str, list[int], str]:
         """The answer with its source numbers; an answer the model left without markers gets those of the
-        passages that hold its facts, appended (and streamed as the last piece)."""
+        passages that hold its facts, and one that cites a passage sharing few of its words the passage that shares
+        the most (see ``_word_source``), appended (and streamed as the last piece)."""
         numbers = cls._cited(text, passages, language)
-        if cited_indices(text) or not numbers:
+        added = _word_source(text, passages, numbers) if cited_indices(text) else numbers
+        if not added:
             return text, numbers, ""
-        suffix = " " + "".join(f"[{n}]" for n in numbers)
-        return text.rstrip() + suffix, numbers, suffix
+        suffix = " " + "".join(f"[{n}]" for n in added)
+        return text.rstrip() + suffix, sorted({*numbers, *added}), suffix
 
     @staticmethod
     def _cited(text: str, passages: Sequence[Passage], language: str) -> list[int]:
@@ -490,6 +492,25 @@ def _covering(
         chosen = sorted([*chosen, best])
         left -= gains[best]
     return chosen, left
+
+
+WORDS_AHEAD = 2  # see _word_source
+
+
+def _word_source(text: str, passages: Sequence[Passage], cited: Sequence[int]) -> list[int]:
+    """[the number of the passage that shares the most words with the answer], when the answer does not cite it
+    and it shares at least ``WORDS_AHEAD`` more than every passage cited; else []. A small model often cites [1]
+    for what it took from another passage ("GRIP builds quick-change and connection systems [1]" under the
+    passage that names GRIP's managing partner); names and numbers are re-cited by the check, this catches the
+    claims made of common words, so that the sources shown hold what the answer says."""
+    if not cited or not passages:
+        return []
+    words = set(tokenize(strip_citations(text)))
+    shared = [len(words & set(tokenize(p.chunk.text))) for p in passages]
+    best = max(range(len(passages)), key=lambda i: (shared[i], -i)) + 1
+    if best in cited or shared[best - 1] < max(shared[n - 1] for n in cited) + WORDS_AHEAD:
+        return []
+    return [best]
 
 
 def _evidence(passages: Sequence[Passage]) -> list[str]:

@@ -329,3 +329,18 @@ def test_a_draft_without_the_count_asked_for_gives_way_to_the_sentence_that_give
     # A day of the month is not a count, and a sentence that shares one word with the question is off its subject.
     staff = a.ask("How many employees does the New York office have?")
     assert (staff.route, staff.refused) == ("refusal", True), staff.answer
+
+
+def test_an_answer_citing_a_passage_that_does_not_hold_its_words_also_cites_the_one_that_does(
+    settings: Settings, corpus: Path
+) -> None:
+    # The model takes the products from the overview but cites the passage about GRIP's managing partner.
+    chat = FakeChatModel(
+        [lambda m: f"GRIP entwickelt Schnellwechsel- und Verbindungssysteme für Roboter [{source_number(m, 'Canti')}]."]
+    )
+    a = _assistant(settings, corpus, chat)
+    answer = a.ask("Was stellt die GRIP GmbH her?")
+    assert answer.route == "llm"
+    texts = [s.text for s in answer.sources]
+    assert any("Hasan Canti" in t for t in texts) and any("Schnellwechsel" in t for t in texts), texts
+    assert re.search(r"\[\d\]\. \[\d\]$", answer.answer), answer.answer  # the added number comes last
