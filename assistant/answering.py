@@ -428,7 +428,7 @@ class Answerer:
         if not added:
             return text, numbers, ""
         suffix = " " + "".join(f"[{n}]" for n in added)
-        return text.rstrip() + suffix, sorted({*numbers, *added}), suffix
+        return text.rstrip() + suffix, [*numbers, *(n for n in added if n not in numbers)], suffix
 
     @staticmethod
     def _cited(text: str, passages: Sequence[Passage], language: str) -> list[int]:

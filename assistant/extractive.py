@@ -11,14 +11,12 @@ from collections.abc import Callable, Sequence
 from .chunking import split_sentences
 from .focus import says_unknown
 from .lexical import tokenize
-from .slots import fills_slot
+from .slots import WEB_WORDS, fills_slot
 from .types import Passage
 
 QUOTE_SHARED = 2  # words a quoted sentence must share with the question (slot_quote)
-# The words of a question after a website; a sentence that shares only these with it names a different site.
-_WEB_WORDS = frozenset(
-    tokenize("website websites web site address homepage webseite internetseite internetadresse url")
-)
+# A sentence that shares only these with a question after a website names a different site.
+_WEB_WORDS = frozenset(tokenize(" ".join(WEB_WORDS)))
 
 
 def best_sentences(question: str, passage: Passage, limit: int = 2) -> list[str]:

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from .chunking import split_sentences
 from .grounding import strip_citations
 
+# The words of a question after a website.
+WEB_WORDS = ("website", "web site", "web address", "homepage", "webseite", "internetseite", "internetadresse", "url")
 _ASKS = {
     "number": re.compile(
         r"\b(how many|how much|how large|how big|how high|what percentage|what share|"
@@ -27,7 +29,7 @@ _ASKS = {
         r"wann|seit wann|bis wann|in welchem jahr|welches jahr|seit welchem jahr|an welchem tag|welches datum)\b",
         re.I,
     ),
-    "web": re.compile(r"\b(website|web site|web address|homepage|webseite|internetseite|internetadresse|url)\b", re.I),
+    "web": re.compile(rf"\b({'|'.join(WEB_WORDS)})\b", re.I),
     "name": re.compile(
         r"\b(wie heißt|wie heisst|wie hieß|wie hiess|wie lautet der name|welchen namen|what is the name|"
         r"what was the name|what's the name|whats the name)\b",
