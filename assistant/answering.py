@@ -292,7 +292,7 @@ class Answerer:
             yield finish(text, route, reason, numbers)
             return
         if not first.problems:
-            text, numbers, _ = self._with_citations(first.text, passages, lang)
+            text, numbers = self._with_citations(first.text, passages, lang)
             shown = "".join(streamed).strip()
             if text.startswith(shown):  # only source numbers were added: they stream as the last piece
                 if text[len(shown) :]:
@@ -311,7 +311,7 @@ class Answerer:
             yield ReplaceEvent(text, reason)
             yield finish(text, route, reason, numbers)
         elif not retry.problems:
-            text, numbers, _ = self._with_citations(retry.text, passages, lang)
+            text, numbers = self._with_citations(retry.text, passages, lang)
             yield ReplaceEvent(text, reason)
             yield finish(text, "retried", reason, numbers)
         else:
@@ -419,16 +419,16 @@ class Answerer:
         return self._judge(text, passages, language)
 
     @classmethod
-    def _with_citations(cls, text: str, passages: Sequence[Passage], language: str) -> tuple[str, list[int], str]:
+    def _with_citations(cls, text: str, passages: Sequence[Passage], language: str) -> tuple[str, list[int]]:
         """The answer with its source numbers; an answer the model left without markers gets those of the
         passages that hold its facts, and one that cites a passage sharing few of its words the passage that shares
         the most (see ``_word_source``), appended (and streamed as the last piece)."""
         numbers = cls._cited(text, passages, language)
         added = _word_source(text, passages, numbers) if cited_indices(text) else numbers
         if not added:
-            return text, numbers, ""
+            return text, numbers
         suffix = " " + "".join(f"[{n}]" for n in added)
-        return text.rstrip() + suffix, [*numbers, *(n for n in added if n not in numbers)], suffix
+        return text.rstrip() + suffix, [*numbers, *(n for n in added if n not in numbers)]
 
     @staticmethod
     def _cited(text: str, passages: Sequence[Passage], language: str) -> list[int]:
@@ -438,8 +438,7 @@ class Answerer:
         numbers = [n for n in cited_indices(text) if 1 <= n <= len(passages)]
         if numbers:
             return numbers
-        words = set(tokenize(text))
-        overlap = [len(words & set(tokenize(p.chunk.text))) for p in passages]
+        overlap = _shared_words(text, passages)
         best = max(overlap, default=0)
         if not best:
             return []
@@ -494,6 +493,12 @@ def _covering(
     return chosen, left
 
 
+def _shared_words(text: str, passages: Sequence[Passage]) -> list[int]:
+    """How many word stems of the answer (its citation markers aside) each passage holds."""
+    words = set(tokenize(strip_citations(text)))
+    return [len(words & set(tokenize(p.chunk.text))) for p in passages]
+
+
 WORDS_AHEAD = 2  # see _word_source
 
 
@@ -505,8 +510,7 @@ def _word_source(text: str, passages: Sequence[Passage], cited: Sequence[int]) -
     claims made of common words, so that the sources shown hold what the answer says."""
     if not cited or not passages:
         return []
-    words = set(tokenize(strip_citations(text)))
-    shared = [len(words & set(tokenize(p.chunk.text))) for p in passages]
+    shared = _shared_words(text, passages)
     best = max(range(len(passages)), key=lambda i: (shared[i], -i)) + 1
     if best in cited or shared[best - 1] < max(shared[n - 1] for n in cited) + WORDS_AHEAD:
         return []

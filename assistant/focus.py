@@ -95,9 +95,8 @@ def select_context(
     ranked.sort(key=lambda r: -r[0])
     chosen: dict[int, list[int]] = {}  # passage → its chosen sentences, passages in order of their best sentence
     kept: list[tuple[str, str, np.ndarray]] = []  # (language, text, vector) of the chosen sentences
-    taken = 0
     for _, i, j in ranked:
-        if taken == max_sentences:
+        if len(kept) == max_sentences:
             break
         language, vector = passages[i].chunk.language, vectors[i][j]  # type: ignore[index]
         if any(
@@ -110,7 +109,6 @@ def select_context(
             chosen[i] = []
         chosen[i].append(j)
         kept.append((language, split[i][j], vector))
-        taken += 1
     return [
         (passages[i], " ".join(split[i][j] for j in with_antecedents(split[i], picked))) for i, picked in chosen.items()
     ]
