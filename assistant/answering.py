@@ -58,7 +58,7 @@ def standalone_question(question: str, history: Sequence[Turn], language: str) -
     """The question to retrieve with, and the previous user question when this one leans on it.
 
     A follow-up ("Where is it based?", "Und wer leitet das?") is searched together with the visitor's
-    previous question; the model sees that previous question too.
+    previous question; the model is told what that question was about (see ``Answerer._topic``).
     """
     previous = next((t.content for t in reversed(history) if t.role == "user" and t.content.strip()), None)
     if previous is None:
@@ -78,11 +78,12 @@ def build_messages(
     language: str,
     passages: Sequence[Passage],
     question: str,
-    previous: str | None,
+    topic: str | None,
     settings: Settings,
     texts: Sequence[str] | None = None,
 ) -> list[Message]:
-    """``texts``: what to show of each passage (its focused sentences); the whole passage by default."""
+    """``topic``: what a follow-up is about (see ``Answerer._topic``); ``texts``: what to show of each passage
+    (its focused sentences), the whole passage by default."""
     refusal = prompts.text("refusal", language)
     system = prompts.render("system", language, words=settings.answer_words, refusal=refusal)
     shown = texts if texts is not None else [p.chunk.text for p in passages]
@@ -94,7 +95,7 @@ def build_messages(
             for p, text in zip(passages, shown, strict=True)
         ],
         question=question,
-        previous=previous or "",
+        topic=topic or "",
     )
     return [Message("system", system), Message("user", user)]
 
@@ -256,7 +257,8 @@ class Answerer:
                     raise _NothingToAnswerFrom()
                 passages = [p for p, _ in chosen]  # the citation numbers follow what the model was given
                 texts = [text for _, text in chosen]
-                messages = build_messages(lang, passages, question, previous, self.settings, texts)
+                topic = self._topic(previous) if previous else None
+                messages = build_messages(lang, passages, question, topic, self.settings, texts)
                 for piece in self.chat.stream(messages, self.settings.llm_max_tokens, self.settings.llm_temperature):
                     if timings["first_token_ms"] is None:
                         timings["first_token_ms"] = _ms(started)
@@ -376,6 +378,14 @@ class Answerer:
         order = [by_id[cid] for cid in sorted(fused, key=lambda cid: -fused[cid])]
         chosen = {c.id for c in diversify([p.chunk for p in order], pool, cap)}
         return [p for p in order if p.chunk.id in chosen]
+
+    def _topic(self, previous: str) -> str | None:
+        """What a follow-up is about, as the model is told: the organisation of the passage that best answers the
+        previous question. Not that question itself: shown "The visitor's previous question: When was FH Dortmund
+        founded?", the 1.5B model answered it again ("FH Dortmund wurde … gegründet") instead of "Und wie viele
+        Studierende hat sie?"."""
+        best = self.retriever.search(previous, k=1)
+        return (best[0].chunk.organisation or best[0].chunk.title) if best else None
 
     @staticmethod
     def _quoted(question: str, passages: Sequence[Passage], language: str) -> tuple[str, str, list[int]]:

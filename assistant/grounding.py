@@ -162,15 +162,24 @@ _SOURCE_REMARK = re.compile(
     r"(?P<end>[.!?])\s+(?:this|that|these|the|all|dies|diese|das|die)\b[^.!?\[\]]{0,50}?"
     r"\b(?:stated|sourced|provided|mentioned|found|given|taken|based|listed|described|stammt|stammen|steht|stehen|"
     r"genannt|angegeben|entnommen)"
-    r"(?:\s+(?:in|from|on|by|at|aus|den|der|dem|the|my|source|sources|passage|document|quelle|quellen|unterlagen))*"
+    r"(?:\s+(?:in|from|on|by|at|aus|den|der|dem|the|my|source|sources|passage|document|number|quelle|quellen|unterlagen|"
+    r"nummer))*"
     r"(?P<cites>(?:\s*" + _CITATION.pattern + r")+)\s*[.!]?\s*$",
     re.I,
 )
 
 
+# "(Quelle [1])", "(sources: [1][2])": the word around the source numbers goes, the numbers stay.
+_SOURCE_WORD = re.compile(
+    r"\s*\(\s*(?:quelle|quellen|source|sources)\s*:?\s*(?P<cites>(?:\s*" + _CITATION.pattern + r")+)\s*\)", re.I
+)
+
+
 def drop_source_remark(text: str) -> str:
     """Without a closing remark about where the answer comes from ("This is stated in [2]."); its source numbers
-    move to the sentence before. A small model likes to add one; it states nothing a visitor needs."""
+    move to the sentence before. A small model likes to add one; it states nothing a visitor needs. Source
+    numbers in brackets with a word ("(Quelle [1])") lose the word and the brackets."""
+    text = _SOURCE_WORD.sub(lambda m: " " + "".join(m.group("cites").split()), text)
     match = _SOURCE_REMARK.search(text)
     if match is None or not text[: match.start()].strip():
         return text

@@ -199,7 +199,7 @@ def test_kiosk_idle_timeout_counts_down_then_clears_for_the_next_visitor(
         calls = len(assistant.answerer.chat.calls)  # type: ignore[union-attr]
         ask_kiosk(page, "And where was it held?", 0)  # a follow-up: it must not lean on the last visitor
         (user,) = [m.content for m in assistant.answerer.chat.calls[calls] if m.role == "user"]  # type: ignore[union-attr]
-        assert GRIP_DE not in user and "previous question" not in user
+        assert GRIP_DE not in user and "question is about" not in user
 
 
 # --- the planted document -----------------------------------------------------------------------------------

@@ -295,6 +295,13 @@ def test_german_noun_before_a_name_is_tolerated_but_invented_names_are_not() -> 
         ("Friedrich Horst Papenmeier founded it. This is stated in [2].", "Friedrich Horst Papenmeier founded it. [2]"),
         ("It had about 100 staff. This information is provided in [1][3]", "It had about 100 staff. [1][3]"),
         ("Hasan Canti leitet die GRIP GmbH. Diese Angabe stammt aus [1].", "Hasan Canti leitet die GRIP GmbH. [1]"),
+        (
+            "Die IHK zu Dortmund sitzt in der Märkischen Straße 120. Diese Quelle steht in Nummer [2].",
+            "Die IHK zu Dortmund sitzt in der Märkischen Straße 120. [2]",
+        ),
+        ("Das ISST hat rund 150 Beschäftigte (Quelle [1]).", "Das ISST hat rund 150 Beschäftigte [1]."),
+        ("It has 150 staff (sources: [1] [2]).", "It has 150 staff [1][2]."),
+        ("It has 150 staff (about 2021 [1]).", None),  # a bracket that says more than "source" stays
         # claims, not remarks: they stay
         ("GRIP builds grippers. The company is based in Dortmund [1].", None),
         ("This is stated in [2].", None),  # nothing before it: left to the other checks
