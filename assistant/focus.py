@@ -36,7 +36,10 @@ def says_unknown(sentence: str) -> bool:
 
 _LEANS_BACK = re.compile(
     r"^(er|sie|es|ihr|ihre|sein|seine|dort|dabei|damit|diese[rsmn]?|dies|he|she|it|its|they|their|there|"
-    r"this|these|that|those)\b",
+    r"this|these|that|those)\b"
+    # "Dortmund war damit die erste deutsche Stadt, die diesen … Preis gewann.": the adverb that points back
+    # stands after the verb
+    r"|^\S+\s+\S+\s+(damit|dadurch|daher|deshalb|somit|thus|therefore|thereby)\b",
     re.I,
 )
 

@@ -55,6 +55,15 @@ def test_a_sentence_that_opens_with_a_pronoun_brings_its_antecedent() -> None:
     assert with_antecedents(sentences, [2, 0]) == [0, 2]
 
 
+def test_a_sentence_that_points_back_after_its_verb_brings_its_antecedent() -> None:
+    """Alone, "Dortmund war damit die erste deutsche Stadt, die diesen … Preis gewann." lent its "gewann" to an
+    answer about the last mine."""
+    award = ["Die Kommission kürte Dortmund zur Innovationshauptstadt.", "Dortmund war damit die erste Stadt.", "X."]
+    assert with_antecedents(award, [1]) == [0, 1]
+    assert with_antecedents(["A.", "The city thus became the first."], [1]) == [0, 1]
+    assert with_antecedents(["A.", "Die Stadt plant viel, damit Firmen kommen."], [1]) == [1]  # "so that"
+
+
 def test_stored_sentence_vectors_are_used_and_stale_ones_are_not() -> None:
     """The vectors made at ingestion spare the embedder; vectors that do not fit the sentences are ignored."""
     import dataclasses
