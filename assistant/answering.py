@@ -242,6 +242,7 @@ class Answerer:
         # select_context).
         context = [p for p in passages if not looks_like_injection(p.chunk.text)]
         passages = context[: self.settings.context_passages]  # until the context is chosen
+        topic = self._topic(previous) if previous else None  # a search, like retrieval: before the slot
         streamed: list[str] = []
         try:
             with self._slot():
@@ -257,7 +258,6 @@ class Answerer:
                     raise _NothingToAnswerFrom()
                 passages = [p for p, _ in chosen]  # the citation numbers follow what the model was given
                 texts = [text for _, text in chosen]
-                topic = self._topic(previous) if previous else None
                 messages = build_messages(lang, passages, question, topic, self.settings, texts)
                 for piece in self.chat.stream(messages, self.settings.llm_max_tokens, self.settings.llm_temperature):
                     if timings["first_token_ms"] is None:
