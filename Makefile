@@ -6,6 +6,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# llama.cpp is compiled for this CPU (-march=native), but without its AMX kernels: on a Xeon with AMX,
+# ggml_backend_amx_mul_mat (llama-cpp-python 0.3.36) crashes the process at the first prompt (seen on this
+# project's machines, a segmentation fault). AVX2/AVX-512 stay on; only x86-64 compilers know these flags.
+ifeq ($(shell uname -m),x86_64)
+NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+export CMAKE_ARGS ?= -DCMAKE_C_FLAGS='$(NO_AMX)' -DCMAKE_CXX_FLAGS='$(NO_AMX)'
+endif
 
 .PHONY: start setup chromium models ingest chat serve test test-fast test-browser lint eval-retrieval eval bench bench-load clean
 
@@ -25,6 +32,8 @@ $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	# torch first and pinned: pip then takes the CPU wheel instead of a CUDA build.
 	$(BIN)/pip install -q -c constraints.txt torch==2.13.0
+	# llama.cpp built here with CMAKE_ARGS, never a wheel cached from a build with other flags.
+	$(BIN)/pip install -q --no-cache-dir -c constraints.txt llama-cpp-python
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev,llm]'
 	touch $(STAMP)
 
