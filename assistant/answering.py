@@ -16,9 +16,18 @@ from dataclasses import dataclass
 from . import prompts
 from .chat_models import ChatBackendError, ChatModel, Message
 from .errors import ConfigError, ModelNotAvailable
-from .extractive import extractive_answer, slot_quote
+from .extractive import draft_quote, extractive_answer, slot_quote
 from .focus import select_context
-from .grounding import check_answer, cited_indices, drop_source_remark, drop_stray_citations, strip_citations
+from .grounding import (
+    check_answer,
+    cited_indices,
+    drop_source_remark,
+    drop_stray_citations,
+    dropped_verb,
+    echoed_words,
+    strip_citations,
+    unsupported_denial,
+)
 from .lang import detect_language
 from .lexical import tokenize
 from .questions import accepted_question
@@ -259,14 +268,20 @@ class Answerer:
                 passages = [p for p, _ in chosen]  # the citation numbers follow what the model was given
                 texts = [text for _, text in chosen]
                 messages = build_messages(lang, passages, question, topic, self.settings, texts)
-                for piece in self.chat.stream(messages, self.settings.llm_max_tokens, self.settings.llm_temperature):
+                avoid = self._echoes(question, passages, texts, lang, messages, topic)
+                for piece in self.chat.stream(
+                    messages, self.settings.llm_max_tokens, self.settings.llm_temperature, avoid=avoid
+                ):
                     if timings["first_token_ms"] is None:
                         timings["first_token_ms"] = _ms(started)
                     streamed.append(piece)
                     yield TokenEvent(piece)
                 first = self._judge("".join(streamed), passages, lang)
                 retry = None
-                if first.problems and not is_refusal(first.text, lang):
+                if not first.problems and (verb := dropped_verb(question, first.text, lang)):
+                    # Asked again, the model writes the same sentence (measured): quoted below, no second draft.
+                    first = _Draft(first.text, (f"a sentence repeats the question without its verb '{verb}'",))
+                elif first.problems and not is_refusal(first.text, lang):
                     retry = self._retry(messages, first, lang, passages)
         except _NothingToAnswerFrom:
             timings["first_token_ms"] = _ms(started)
@@ -304,7 +319,18 @@ class Answerer:
             yield finish(text, "llm", "check passed", numbers)
             return
         reason = "first draft failed the check: " + "; ".join(first.problems)
-        assert retry is not None
+        if retry is None:  # a garbled sentence (see dropped_verb): what it meant, quoted from its sources
+            cited = self._cited(first.text, passages, lang)
+            intro = prompts.text("extractive_intro", lang)
+            quote = draft_quote(first.text, passages, cited, lang, intro)
+            if quote is None or not fills_slot(quote[0], slot, question):  # not in the visitor's language: as written
+                text, numbers = self._with_citations(first.text, passages, lang)
+                yield ReplaceEvent(text, reason + "; no quote in the answer's language gives its facts")
+                yield finish(text, "llm", reason + "; no quote in the answer's language gives its facts", numbers)
+                return
+            yield ReplaceEvent(quote[0], reason + "; quoted what it says")
+            yield finish(quote[0], "extractive", reason + "; quoted what it says", quote[1])
+            return
         if is_refusal(retry.text, lang):
             yield ReplaceEvent(refusal, reason)
             yield finish(refusal, "refusal", reason + "; the second draft refused", ())
@@ -397,7 +423,7 @@ class Answerer:
 
     def _judge(self, text: str, passages: Sequence[Passage], language: str) -> _Draft:
         text = drop_stray_citations(drop_source_remark(text.strip()), len(passages))
-        if not text:
+        if not re.search(r"[^\W\d_]", strip_citations(text)):  # nothing, or only source numbers: "[1] [2]"
             return _Draft(text, ("empty answer",))
         if is_refusal(text, language):
             return _Draft(text, ())
@@ -405,10 +431,12 @@ class Answerer:
         cited = [n for n in cited_indices(text) if 1 <= n <= len(passages)]
         chosen = [passages[n - 1] for n in cited] or list(passages)
         result = check_answer(text, _evidence(chosen), language, detect_language, n_sources=len(passages))
-        if cited and result.unsupported and len(result.unsupported) == len(result.problems):
+        denial = unsupported_denial(text, _evidence(chosen))
+        problems = (*result.problems, *([f"'{denial}' denies what no source denies"] if denial else []))
+        if cited and result.unsupported and len(result.unsupported) == len(problems):
             recited = self._recite(text, passages, cited, language)
-            return recited or _Draft(text, tuple(result.problems))
-        return _Draft(text, tuple(result.problems))
+            return recited or _Draft(text, problems)
+        return _Draft(text, problems)
 
     @staticmethod
     def _recite(text: str, passages: Sequence[Passage], cited: list[int], language: str) -> _Draft | None:
@@ -419,6 +447,23 @@ class Answerer:
             return None
         added = "".join(f"[{n}]" for n in numbers if n not in cited)
         return _Draft(f"{text.rstrip()} {added}", ())
+
+    def _echoes(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        texts: Sequence[str],
+        language: str,
+        messages: Sequence[Message],
+        topic: str | None,
+    ) -> list[str]:
+        """The question's words that the answer should not take over (``echoed_words``); none unless every
+        passage is in the answer's language: a word of an English question that the English passages lack may be
+        the translation of one in a German passage beside them ("small company" for „kleines Unternehmen")."""
+        if not self.settings.llm_echo_penalty or any(p.chunk.language != language for p in passages):
+            return []
+        sources = [f"{p.chunk.title} {p.chunk.organisation} {t}" for p, t in zip(passages, texts, strict=True)]
+        return echoed_words(question, sources, " ".join([messages[0].content, topic or ""]))
 
     def _retry(self, messages: list[Message], first: _Draft, language: str, passages: Sequence[Passage]) -> _Draft:
         stricter = prompts.render(

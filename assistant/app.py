@@ -80,9 +80,14 @@ class _LazyChat:
         return self._inner
 
     def stream(
-        self, messages: Sequence[Message], max_tokens: int, temperature: float, stop: Sequence[str] = ()
+        self,
+        messages: Sequence[Message],
+        max_tokens: int,
+        temperature: float,
+        stop: Sequence[str] = (),
+        avoid: Sequence[str] = (),
     ) -> Iterator[str]:
-        return self.inner.stream(messages, max_tokens, temperature, stop)
+        return self.inner.stream(messages, max_tokens, temperature, stop, avoid)
 
 
 def _lazy_chat(settings: Settings) -> ChatModel | None:

@@ -52,6 +52,7 @@ class LlamaCppChatModel:
         self._flash_attention = settings.llm_flash_attention
         self._timeout_s = settings.llm_timeout_s
         self._max_contexts = settings.llm_contexts
+        self._avoid_bias = -settings.llm_echo_penalty
         self._contexts: OrderedDict[str, Any] = OrderedDict()
         self._turn_lock = threading.Lock()
         self._count_lock = threading.Lock()
@@ -111,23 +112,55 @@ class LlamaCppChatModel:
         return llm
 
     def stream(
-        self, messages: Sequence[Message], max_tokens: int, temperature: float, stop: Sequence[str] = ()
+        self,
+        messages: Sequence[Message],
+        max_tokens: int,
+        temperature: float,
+        stop: Sequence[str] = (),
+        avoid: Sequence[str] = (),
     ) -> Iterator[str]:
         payload = [{"role": m.role, "content": m.content} for m in messages]
         with self._turn():
             llm = self._load(messages[0].content if messages and messages[0].role == "system" else "")
             yield from guarded(
-                self._texts(llm, payload, max_tokens, temperature, list(stop)),
+                self._texts(llm, payload, max_tokens, temperature, list(stop), self._bias(llm, avoid)),
                 self.name,
                 self._timeout_s,
                 self._explain,
                 max_pieces=max_tokens,
             )
 
+    def _bias(self, llm: Any, words: Sequence[str]) -> dict[int, float] | None:
+        """A logit penalty on each word to avoid, in every spelling that is one token of the model's vocabulary
+        (" industrial", " Industrial"); a word the tokenizer splits is left alone, since penalising its first
+        piece (" Stand" of " Standnummer") would hit other words too."""
+        if not words or not self._avoid_bias:
+            return None
+        bias: dict[int, float] = {}
+        for word in words:
+            for form in {word, word.lower(), word[:1].upper() + word[1:]}:
+                for text in (" " + form, form):
+                    tokens = llm.tokenize(text.encode(), add_bos=False, special=False)
+                    if len(tokens) == 1:
+                        bias[tokens[0]] = self._avoid_bias
+        return bias or None
+
     @staticmethod
-    def _texts(llm: Any, payload: list[dict[str, str]], max_tokens: int, temperature: float, stop: list[str]):
+    def _texts(
+        llm: Any,
+        payload: list[dict[str, str]],
+        max_tokens: int,
+        temperature: float,
+        stop: list[str],
+        bias: dict[int, float] | None = None,
+    ):
         chunks = llm.create_chat_completion(
-            messages=payload, max_tokens=max_tokens, temperature=temperature, stop=stop, stream=True
+            messages=payload,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            stop=stop,
+            stream=True,
+            logit_bias=bias,
         )
         for chunk in chunks:
             yield chunk["choices"][0]["delta"].get("content") or ""
@@ -218,7 +251,12 @@ class OpenAIChatModel:
         )
 
     def stream(
-        self, messages: Sequence[Message], max_tokens: int, temperature: float, stop: Sequence[str] = ()
+        self,
+        messages: Sequence[Message],
+        max_tokens: int,
+        temperature: float,
+        stop: Sequence[str] = (),
+        avoid: Sequence[str] = (),
     ) -> Iterator[str]:
         chunks = self._client.stream(
             _to_langchain(messages), stop=list(stop) or None, max_tokens=max_tokens, temperature=temperature
@@ -241,7 +279,12 @@ class OllamaChatModel:
         )
 
     def stream(
-        self, messages: Sequence[Message], max_tokens: int, temperature: float, stop: Sequence[str] = ()
+        self,
+        messages: Sequence[Message],
+        max_tokens: int,
+        temperature: float,
+        stop: Sequence[str] = (),
+        avoid: Sequence[str] = (),
     ) -> Iterator[str]:
         options: dict[str, Any] = {"num_predict": max_tokens, "temperature": temperature}
         if stop:

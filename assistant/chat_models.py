@@ -26,7 +26,12 @@ class ChatModel(Protocol):
     name: str  # e.g. "llamacpp:qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 
     def stream(
-        self, messages: Sequence[Message], max_tokens: int, temperature: float, stop: Sequence[str] = ()
+        self,
+        messages: Sequence[Message],
+        max_tokens: int,
+        temperature: float,
+        stop: Sequence[str] = (),
+        avoid: Sequence[str] = (),
     ) -> Iterator[str]:
         """Yield text pieces as they come; raise ``ChatBackendError`` (never a library error) on failure."""
         ...
@@ -50,11 +55,18 @@ class FakeChatModel:
         self.fail = fail
         self.delay_s = delay_s
         self.calls: list[list[Message]] = []
+        self.avoided: list[tuple[str, ...]] = []  # the words each call was asked to avoid
 
     def stream(
-        self, messages: Sequence[Message], max_tokens: int, temperature: float, stop: Sequence[str] = ()
+        self,
+        messages: Sequence[Message],
+        max_tokens: int,
+        temperature: float,
+        stop: Sequence[str] = (),
+        avoid: Sequence[str] = (),
     ) -> Iterator[str]:
         self.calls.append(list(messages))
+        self.avoided.append(tuple(avoid))
         # The reply is chosen now (not on first next()) so that call order, not consumption order, counts.
         reply = self.replies[min(len(self.calls), len(self.replies)) - 1]
         return self._pieces(reply, messages)

@@ -84,3 +84,27 @@ def slot_quote(
     _, n, sentence = best
     open_q, close_q = ("„", "“") if language == "de" else ("“", "”")
     return f"{intro} {open_q}{sentence}{close_q} [{n}]", [n]
+
+
+def draft_quote(
+    draft: str, passages: Sequence[Passage], cited: Sequence[int], language: str, intro: str, min_shared: int = 3
+) -> tuple[str, list[int]] | None:
+    """What a garbled draft meant, in the sources' words: of each passage the draft cites, the sentence that shares
+    the most words with it (at least ``min_shared``), quoted with its number. None when the draft cites nothing, a
+    cited passage is in another language than the answer (the quote would not be in the visitor's language) or
+    no sentence shares enough words."""
+    if not cited or any(passages[n - 1].chunk.language != language for n in cited):
+        return None
+    said = set(tokenize(draft))
+    open_q, close_q = ("„", "“") if language == "de" else ("“", "”")
+    quotes: list[str] = []
+    numbers: list[int] = []
+    for n in cited:
+        scored = [
+            (len(said & set(tokenize(s))), -j, s) for j, s in enumerate(split_sentences(passages[n - 1].chunk.text))
+        ]
+        shared, _, sentence = max(scored, default=(0, 0, ""))
+        if shared >= min_shared and not says_unknown(sentence):
+            quotes.append(f"{open_q}{sentence}{close_q} [{n}]")
+            numbers.append(n)
+    return (f"{intro} " + " ".join(quotes), numbers) if quotes else None

@@ -33,6 +33,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from .lang import FUNCTION_WORDS
+from .lexical import STOPWORDS as _STOPWORDS
+
 DateValue = tuple[int | None, int, int | None]  # (year, month, day)
 
 
@@ -157,14 +160,18 @@ def strip_citations(text: str) -> str:
     return re.sub(r"[ \t]{2,}", " ", re.sub(r"[ \t]*" + _CITATION.pattern, "", text)).strip()
 
 
-# "This information is sourced from [2]." at the end of an answer: a remark about the sources, not a claim.
+# Source numbers in a row, perhaps joined by a word: "[1][2]", "[1] and [2]", „[1] und [2]“.
+_CITES = r"(?:\s*" + _CITATION.pattern + r")(?:\s*(?:,|&|and|und|sowie)?\s*" + _CITATION.pattern + r")*"
+# "This information is sourced from [2].", „Diese Quellen sind [1] und [2].“ at the end of an answer: a remark
+# about the sources, not a claim.
 _SOURCE_REMARK = re.compile(
-    r"(?P<end>[.!?])\s+(?:this|that|these|the|all|dies|diese|das|die)\b[^.!?\[\]]{0,50}?"
+    r"(?P<end>[.!?])\s+(?:(?:this|that|these|the|all|dies|diese|das|die)\b[^.!?\[\]]{0,50}?"
     r"\b(?:stated|sourced|provided|mentioned|found|given|taken|based|listed|described|stammt|stammen|steht|stehen|"
     r"genannt|angegeben|entnommen)"
     r"(?:\s+(?:in|from|on|by|at|aus|den|der|dem|the|my|source|sources|passage|document|number|quelle|quellen|unterlagen|"
     r"nummer))*"
-    r"(?P<cites>(?:\s*" + _CITATION.pattern + r")+)\s*[.!]?\s*$",
+    r"|(?:these|the|my|diese|die|meine)\s+(?:sources?|quellen?)\s+(?:are|is|sind|ist)\s*:?)"
+    r"(?P<cites>" + _CITES + r")\s*[.!]?\s*$",
     re.I,
 )
 
@@ -183,7 +190,9 @@ def drop_source_remark(text: str) -> str:
     match = _SOURCE_REMARK.search(text)
     if match is None or not text[: match.start()].strip():
         return text
-    return f"{text[: match.start()]}{match.group('end')} {' '.join(match.group('cites').split())}"
+    cites = match.group("cites")
+    joined = cites if not _CITATION.sub("", cites).strip() else "".join(_CITATION.findall(cites))
+    return f"{text[: match.start()]}{match.group('end')} {' '.join(joined.split())}"
 
 
 def drop_stray_citations(text: str, n_sources: int) -> str:
@@ -442,3 +451,114 @@ def check_answer(
         if not _name_supported(name, hay, expected_language):
             flag(f"name '{name}' is not in the cited passages", name)
     return CheckResult(not problems, tuple(problems), tuple(unsupported))
+
+
+# Words an answer needs for its grammar, whatever the sources say: never to be avoided.
+_GRAMMAR = (
+    _FUNCTION
+    | _COMMON
+    | _STOPWORDS
+    | _words(" ".join(FUNCTION_WORDS))
+    | _words(
+        """zwischen unter durch ohne gegen wegen trotz innerhalb außerhalb wohin woher wieso weshalb wurden worden
+        wäre waren gewesen between among within without against toward towards because although whether been being
+        would could should might must shall does done have having"""
+    )
+)
+
+
+def echoed_words(question: str, sources: Sequence[str], exempt: str = "") -> list[str]:
+    """The question's content words that none of ``sources`` uses, nor ``exempt`` (the instructions, the
+    refusal sentence): the visitor's wording ("industrial arms", "the company behind Lumiglas"), which an answer
+    should not repeat as if the sources said it. A word counts as used when a source holds its first letters
+    (all but the last two, at least four), so inflected forms ("founded" for "found") are not listed."""
+    have = _fold(" ".join([*sources, exempt]))
+    words: list[str] = []
+    for word in re.findall(r"[^\W\d_]+", question):  # "club's" gives "club"
+        folded = _fold(word).strip()
+        if len(folded) < 4 or folded in _GRAMMAR:
+            continue
+        if folded[: max(4, len(folded) - 2)] in have or word in words:
+            continue
+        words.append(word)
+    return words
+
+
+# -- the form of a sentence and its denials ----------------------------------------------------------------------
+_QUESTION_WORDS = {
+    "de": frozenset("wann wo wohin woher wer wen wem was wie warum weshalb wieso".split()),
+    "en": frozenset("when where who whom what why how".split()),
+}
+# Not "do", "does", "did": they leave the answer's sentence ("When did BVB open …?" — "BVB opened …").
+_NOT_VERBS = frozenset("viele viel lange groß hoch weit oft alt spät früh teuer".split())  # „Wie viele …“
+_AUXILIARIES = {
+    "en": frozenset("is are was were has have had can will would".split()),
+    "de": frozenset("ist sind war waren wurde wurden wird werden hat haben hatte hatten gibt gab kann können".split()),
+}
+
+
+def dropped_verb(question: str, answer: str, language: str) -> str | None:
+    """The question's verb, when a sentence of the answer repeats the question around it but leaves it out:
+    asked "Is Matthias Amberg originally from Dortmund?", the 1.5B model writes "Yes, Matthias Amberg originally
+    from Dortmund."; asked „Wann hörte der Bergbau in der Stadt endgültig auf?“, „Der Bergbau in Dortmund
+    endgültig auf, …“ — and writes the same again when told (measured). None otherwise.
+
+    Only questions whose verb stands first or right after the question word are read: in German any word there
+    that is not capitalised (nouns are), in English an auxiliary ("is", "does" …). A sentence counts as such an
+    echo when it holds the two words that follow the verb in the question and, a few words on, the question's last
+    word at the end of a clause, and no form of the verb (an auxiliary may stand for an auxiliary: "Was …
+    founded?" — "… is dated …"): „Der Gouverneur von Illinois ist …“ answers „Wie heißt der Gouverneur von
+    Illinois?“ with another verb."""
+    words = re.findall(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*|\d+", question)
+    if not words:
+        return None
+    at = 1 if words[0].lower() in _QUESTION_WORDS.get(language, frozenset()) else 0
+    if at >= len(words) - 3:
+        return None
+    verb = words[at]
+    if language == "de" and at == 1 and (not verb.islower() or verb.lower() in _NOT_VERBS):
+        return None
+    auxiliaries = _AUXILIARIES.get(language, frozenset())
+    if language == "en" and verb.lower() not in auxiliaries:
+        return None
+    forms = auxiliaries if verb.lower() in auxiliaries else frozenset({verb.lower()})
+    rest = [w.lower() for w in words[at + 1 :]]
+    head, last = rest[:2], rest[-1]
+    for sentence in re.split(r"(?<=[.!?;])\s+", strip_citations(answer)):
+        if forms & {w.lower() for w in re.findall(r"[^\W\d_]+", sentence)}:
+            continue
+        # the clause of the echo: from the question's words after the verb to its last word and a clause's end
+        said = [w.lower() for w in re.findall(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*|\d+|[,.;:!?]", sentence)] + ["."]
+        for i in range(len(said) - 1):
+            if said[i : i + 2] != head:
+                continue
+            ends = [j for j in range(i + 2, min(len(said) - 1, i + len(rest) + 3)) if said[j] == last]
+            if any(said[j + 1] in ",.;:!?" for j in ends):
+                return verb
+    return None
+
+
+_NEGATION = re.compile(
+    r"\b(?:no|not|never|none|nor|without|nobody|nothing|nicht|nichts|kein|keine|keinen|keinem|keiner|keines|nie|"
+    r"niemals|niemand|ohne|weder)\b|n[’']t\b",
+    re.I,
+)
+
+
+# An answer that opens with a denial: "No, …", „Nein, …“, "ITB does not have …", „Es gibt keine …“.
+_DENIAL = re.compile(
+    r"^\W*(?:no|nein)\b|\b(?:does|do|did|has|have|had|is|are|was|were|hat|haben|hatte|ist|sind|war|waren|gibt|gab)"
+    r"(?:\s+(?:es|it|they))?\s+(?:not|no|nicht|kein\w*)\b|\w+n[’']t\b",
+    re.I,
+)
+
+
+def unsupported_denial(answer: str, passages: Sequence[str]) -> str | None:
+    """The answer's first sentence, when it opens with a denial ("No, ITB does not have an office in the U.S.") and
+    none of ``passages`` denies anything: that the sources do not mention a thing does not make it untrue, and the
+    honest reply is that the materials do not say. None otherwise; a contrast ("in Dortmund, not Bochum") is no
+    denial."""
+    first = next(iter(re.split(r"(?<=[.!?])\s+", strip_citations(answer).strip())), "")
+    if not _DENIAL.search(first) or any(_NEGATION.search(p) for p in passages):
+        return None
+    return first

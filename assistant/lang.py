@@ -28,6 +28,7 @@ _EN_WORDS = frozenset(
     this these those does did do
     """.split()
 )
+FUNCTION_WORDS = _DE_WORDS | _EN_WORDS
 # Words both languages use ("in", "an", "was", "will", "am") vote for neither.
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 

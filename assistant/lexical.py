@@ -12,7 +12,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 
-_STOPWORDS = frozenset(
+STOPWORDS = frozenset(
     """
     a an and are as at be by did do does for from has have how in is it its of on or that the this to was were
     what when where which who whom why will with about into there their they you your can could would should der
@@ -45,7 +45,7 @@ def tokenize(text: str) -> list[str]:
             tokens.append(re.sub(r"[.,]", "", raw))
             continue
         word = _fold(raw)
-        if word in _STOPWORDS or len(word) < 2:
+        if word in STOPWORDS or len(word) < 2:
             continue
         tokens.append(_stem(word))
     return tokens

@@ -120,6 +120,13 @@ class Settings(BaseSettings):
     )
     llm_max_tokens: int = Field(220, ge=16, description="Longest answer, in tokens.")
     llm_temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature; 0 is greedy and repeatable.")
+    llm_echo_penalty: float = Field(
+        10.0,
+        ge=0,
+        le=100,
+        description="Logit penalty (local model) on the question's content words that no passage in the answer's "
+        "language uses, so that the answer takes the sources' wording rather than the visitor's; 0 turns it off.",
+    )
     llm_timeout_s: float = Field(60.0, gt=0, description="A backend that takes longer than this is treated as down.")
     answer_words: int = Field(80, ge=20, description="Target answer length in words (kiosk-length).")
     answer_language: Literal["auto", "de", "en"] = Field(

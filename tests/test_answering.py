@@ -65,6 +65,13 @@ def test_an_invented_figure_is_caught_and_the_stricter_retry_wins(settings: Sett
     assert "4711" in chat.calls[1][-1].content  # the stricter instruction names the problem
 
 
+def test_a_draft_of_nothing_but_source_numbers_is_never_shown(settings: Settings, corpus: Path) -> None:
+    chat = FakeChatModel(["[1] [2] [3]", lambda m: f"GRIP is led by Hasan Canti [{source_number(m, 'Canti')}]."])
+    answer = _assistant(settings, corpus, chat).ask("Who leads GRIP?")
+    assert answer.route == "retried" and "empty answer" in answer.reason
+    assert "Hasan Canti" in answer.answer
+
+
 def test_two_drafts_with_invented_facts_end_in_the_refusal(settings: Settings, corpus: Path) -> None:
     chat = FakeChatModel(["The fair had 120,000 visitors [1].", "It had 130,000 visitors [1]."])
     a = _assistant(settings, corpus, chat)
@@ -347,3 +354,56 @@ def test_an_answer_citing_a_passage_that_does_not_hold_its_words_also_cites_the_
     texts = [s.text for s in answer.sources]
     assert any("Hasan Canti" in t for t in texts) and any("Schnellwechsel" in t for t in texts), texts
     assert re.search(r"\[\d\]\. \[\d\]$", answer.answer), answer.answer  # the added number comes last
+
+
+def test_the_visitors_wording_is_passed_on_to_be_avoided_unless_the_setting_is_off(
+    settings: Settings, corpus: Path
+) -> None:
+    (corpus / "orgs" / "grip.de.md").unlink()  # English passages only
+    question = "Who runs the soccer club's Manhattan branch?"
+    chat = FakeChatModel([lambda m: f"Marc Lingenhoff leads the New York office [{source_number(m, 'Lingenhoff')}]."])
+    _assistant(settings, corpus, chat).ask(question)  # the default: on
+    assert set(chat.avoided[0]) == {"runs", "soccer", "club", "Manhattan", "branch"}
+    off = FakeChatModel([lambda m: f"Marc Lingenhoff leads the New York office [{source_number(m, 'Lingenhoff')}]."])
+    update = {"index_dir": settings.index_dir.with_name("off"), "llm_echo_penalty": 0.0}
+    _assistant(settings.model_copy(update=update), corpus, off).ask(question)
+    assert off.avoided == [()]
+
+
+def test_no_words_are_avoided_when_a_passage_is_in_another_language(settings: Settings, corpus: Path) -> None:
+    # An English answer from a German passage: the English question's words may translate the passage's.
+    chat = FakeChatModel([lambda m: f"Hasan Canti [{source_number(m, 'Canti')}]."])
+    a = _assistant(settings, corpus, chat)
+    answer = a.ask("Wer ist der Chef der GRIP GmbH?", language="en")
+    assert answer.language == "en" and {s.language for s in answer.sources} == {"de"}
+    assert "Chef" not in chat.calls[-1][1].content.split("Question:")[0]  # a word the passages lack
+    assert chat.avoided[-1] == ()
+
+
+def test_a_draft_that_repeats_the_question_without_its_verb_gives_way_to_what_it_says_quoted(
+    settings: Settings, corpus: Path
+) -> None:
+    chat = FakeChatModel(["Yes, IMTS first held in Cleveland, Ohio, in 1927, organised by AMT."])
+    answer = _assistant(settings, corpus, chat).ask("Was IMTS first held in Cleveland?")
+    assert answer.route == "extractive" and "without its verb 'Was'" in answer.reason
+    assert answer.answer == (
+        f"{prompts.text('extractive_intro', 'en')} “IMTS was first held in Cleveland, Ohio, in 1927.” "
+        f"[{answer.sources[0].n}]"
+    )
+    assert len(chat.calls) == 1  # asked again, the model writes the same: no second draft
+
+
+def test_a_garbled_draft_whose_sources_are_in_another_language_is_shown_as_written(
+    settings: Settings, corpus: Path
+) -> None:
+    chat = FakeChatModel(["Yes, Hasan Canti the managing partner of GRIP. [1]"])
+    answer = _assistant(settings, corpus, chat).ask("Is Hasan Canti the managing partner of GRIP?")
+    assert answer.route == "llm" and "no quote in the answer's language" in answer.reason
+    assert answer.answer.startswith("Yes, Hasan Canti the managing partner of GRIP.")
+
+
+def test_a_denial_the_sources_do_not_make_ends_in_the_refusal(settings: Settings, corpus: Path) -> None:
+    no = "No, GRIP does not have an office in the United States. [1]"
+    answer = _assistant(settings, corpus, FakeChatModel([no, no])).ask("Does GRIP have an office in the US?")
+    assert (answer.route, answer.answer) == ("refusal", prompts.text("refusal", "en"))
+    assert "denies what no source denies" in answer.reason

@@ -173,6 +173,31 @@ def test_factory_chooses_by_name(tmp_path: Path) -> None:
     assert isinstance(model, LlamaCppChatModel) and model.name == "llamacpp:tiny.gguf" and model.queue_depth == 0
 
 
+class _Vocabulary:
+    """A stand-in for llama.cpp's tokenizer: one token per listed text, several pieces for anything else."""
+
+    def __init__(self, *single: str) -> None:
+        self.ids = {text: n for n, text in enumerate(single, 1)}
+
+    def tokenize(self, text: bytes, add_bos: bool, special: bool) -> list[int]:
+        word = text.decode()
+        return [self.ids[word]] if word in self.ids else [900, 901]
+
+
+def test_words_to_avoid_become_a_penalty_on_their_one_token_spellings(tmp_path: Path) -> None:
+    gguf = tmp_path / "models" / "tiny.gguf"
+    gguf.parent.mkdir()
+    gguf.write_bytes(b"GGUF")
+    settings = chat_settings(tmp_path, llm_backend="llamacpp", llm_model="tiny.gguf", llm_echo_penalty=10.0)
+    model = make_chat_model(settings)
+    vocabulary = _Vocabulary(" arms", " Arms", "arms", " Stand")
+    # " Standnummer" is several tokens: its first piece " Stand" stays unpenalised (it starts other words too).
+    assert model._bias(vocabulary, ["arms", "Standnummer"]) == {1: -10.0, 2: -10.0, 3: -10.0}
+    assert model._bias(vocabulary, []) is None
+    off = make_chat_model(chat_settings(tmp_path, llm_backend="llamacpp", llm_model="tiny.gguf", llm_echo_penalty=0))
+    assert off._bias(vocabulary, ["arms"]) is None
+
+
 def test_missing_gguf_says_how_to_fetch_it(tmp_path: Path) -> None:
     with pytest.raises(ModelNotAvailable, match="assistant models fetch"):
         make_chat_model(chat_settings(tmp_path, llm_backend="llamacpp", llm_model="nope.gguf"))
@@ -315,6 +340,22 @@ def local_model() -> Any:
 def test_local_model_streams_a_short_reply(local_model: Any, system: str, question: str) -> None:
     pieces = collect(local_model, [Message("system", system), Message("user", question)], max_tokens=8)
     assert len(pieces) >= 1 and "".join(pieces).strip()
+
+
+@pytest.mark.slow
+def test_local_model_keeps_away_from_words_it_is_asked_to_avoid() -> None:
+    settings = Settings(
+        embedder="fake",
+        models_dir=ROOT / "models",
+        llm_backend="llamacpp",
+        llm_threads=2,
+        llm_echo_penalty=10.0,
+        _env_file=None,
+    )
+    model = make_chat_model(settings)
+    messages = [Message("system", "Answer in one word."), Message("user", "What colour is the sky on a clear day?")]
+    assert "blue" in "".join(collect(model, messages, max_tokens=8)).lower()
+    assert "blue" not in "".join(collect(model, messages, max_tokens=8, avoid=["blue"])).lower()
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ from assistant.grounding import (
     check_answer,
     cited_indices,
     drop_source_remark,
+    echoed_words,
     extract_dates,
     extract_names,
     extract_numbers,
@@ -299,6 +300,10 @@ def test_german_noun_before_a_name_is_tolerated_but_invented_names_are_not() -> 
             "Die IHK zu Dortmund sitzt in der Märkischen Straße 120. Diese Quelle steht in Nummer [2].",
             "Die IHK zu Dortmund sitzt in der Märkischen Straße 120. [2]",
         ),
+        ("Es gab 89.020 Registrierte. Diese Quellen sind [1] und [2].", "Es gab 89.020 Registrierte. [1][2]"),
+        ("Costs rose. This is mentioned in [1] and [2].", "Costs rose. [1][2]"),
+        ("Es gab 89.020 Registrierte. Die Quellen sind: [1], [3].", "Es gab 89.020 Registrierte. [1][3]"),
+        ("GRIP builds grippers. The sources are silent on prices.", None),
         ("Das ISST hat rund 150 Beschäftigte (Quelle [1]).", "Das ISST hat rund 150 Beschäftigte [1]."),
         ("It has 150 staff (sources: [1] [2]).", "It has 150 staff [1][2]."),
         ("It has 150 staff (about 2021 [1]).", None),  # a bracket that says more than "source" stays
@@ -318,3 +323,96 @@ def test_citations_of_passages_the_model_was_not_given_are_dropped() -> None:
     assert drop_stray_citations("Lumiglas makes sight glasses [2].", 1) == "Lumiglas makes sight glasses."
     assert drop_stray_citations("A [1]. B [3]. C [1, 4].", 2) == "A [1]. B. C [1, 4]."
     assert drop_stray_citations("No markers.", 1) == "No markers."
+
+
+def test_echoed_words_are_the_questions_content_words_the_sources_do_not_use() -> None:
+    sources = [
+        "GRIP GmbH specialises in accessories for industrial robots and builds quick-change systems.",
+        "The engineer Friedrich Horst Papenmeier founded F.H. Papenmeier GmbH & Co. KG in 1956.",
+    ]
+    question = "What gear does the firm of Hasan Canti build for industrial arms, and who founded the company?"
+    # "build" and "founded" stand in a source, "industrial" too; function words and short words never count;
+    # a name the sources lack ("Canti" here) is the visitor's word as much as any other.
+    assert echoed_words(question, sources) == ["gear", "firm", "Hasan", "Canti", "arms", "company"]
+    assert echoed_words(question, sources, exempt="Ask the company's booth staff.") == [
+        "gear",
+        "firm",
+        "Hasan",
+        "Canti",
+        "arms",
+    ]
+    # An inflected form in the sources counts as used: "specialised" ~ "specialises", "robot" ~ "robots".
+    assert echoed_words("Which robot maker specialised in this?", sources) == ["maker"]
+    # Words the answer's grammar needs are never listed, though no source has them.
+    assert echoed_words("Wohin ist das Fraunhofer ISST umgezogen?", ["Das Fraunhofer ISST zog um."]) == ["umgezogen"]
+    assert echoed_words("Who signed the agreement between Dortmund and Pittsburgh?", ["Dortmund, Pittsburgh"]) == [
+        "signed",
+        "agreement",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "language", "verb"),
+    [
+        # the echoes the 1.5B model writes (and writes again when told)
+        (
+            "Is Matthias Amberg originally from Dortmund?",
+            "Yes, Matthias Amberg originally from Dortmund. [1]",
+            "en",
+            "Is",
+        ),
+        (
+            "Wann hörte der Bergbau in der Stadt endgültig auf?",
+            "Der Bergbau in Dortmund endgültig auf, nachdem Minister Stein am 31. März 1987 stillgelegt wurde. [1]",
+            "de",
+            "hörte",
+        ),
+        ("When was TU Dortmund founded?", "It is old. TU Dortmund founded, in 1968 [1].", "en", "was"),
+        # whole sentences: the verb, or an auxiliary for an auxiliary, or other words altogether
+        (
+            "Is Matthias Amberg originally from Dortmund?",
+            "Yes, Matthias Amberg is originally from Dortmund.",
+            "en",
+            None,
+        ),
+        ("When was TU Dortmund founded?", "TU Dortmund has been around since it was founded in 1968.", "en", None),
+        ("Wann hörte der Bergbau in der Stadt endgültig auf?", "Der Bergbau in Dortmund hörte 1987 auf.", "de", None),
+        ("Wann hörte der Bergbau in der Stadt endgültig auf?", "Der Bergbau in Dortmund endete 1987.", "de", None),
+        # questions whose verb is not read: a German noun after the question word, an English full verb
+        ("Welche Fläche hat der PHOENIX See?", "Der PHOENIX See hat rund 24 Hektar.", "de", None),
+        ("How many people work at GRIP?", "About 40 people work at GRIP.", "en", None),
+        ("When did BVB open its New York office?", "BVB opened its New York office in 2024.", "en", None),
+        ("Does ITB sell software?", "Yes, ITB sells software.", "en", None),
+        ("Wie viele Studierende nahmen am Summit teil?", "14.713 Studierende nahmen am Summit teil.", "de", None),
+        ("Wie heißt der Gouverneur von Illinois?", "Der Gouverneur von Illinois ist nicht genannt.", "de", None),
+        (
+            "When was steel last melted at Phoenix-Ost?",
+            "Steel last melted at Phoenix-Ost on April 23, 2001.",
+            "en",
+            None,
+        ),
+        ("Who leads GRIP?", "GRIP leads Hasan Canti.", "en", None),
+    ],
+)
+def test_a_sentence_that_repeats_the_question_without_its_verb_is_found(
+    question: str, answer: str, language: str, verb: str | None
+) -> None:
+    from assistant.grounding import dropped_verb
+
+    assert dropped_verb(question, answer, language) == verb
+
+
+def test_a_denial_needs_a_source_that_denies() -> None:
+    from assistant.grounding import unsupported_denial
+
+    silent = ["ITB Ingenieurgesellschaft is based in Dortmund and sells crash simulation software."]
+    denies = ["ITB has no office outside Germany."]
+    answer = "No, ITB does not have an office in the U.S. [1]"
+    assert unsupported_denial(answer, silent) == "No, ITB does not have an office in the U.S."
+    assert unsupported_denial("Nein, die ITB hat keine Niederlassung in den USA [1].", silent)
+    assert unsupported_denial("ITB doesn't have one there.", silent)
+    assert unsupported_denial(answer, denies) is None
+    # a contrast or a later "not" is no denial; nor is an answer without one
+    assert unsupported_denial("ITB is based in Dortmund, not in Bochum [1].", silent) is None
+    assert unsupported_denial("ITB is based in Dortmund. Its prices are not listed.", silent) is None
+    assert unsupported_denial("ITB is based in Dortmund [1].", silent) is None
