@@ -278,7 +278,8 @@ class Answerer:
                     yield TokenEvent(piece)
                 first = self._judge("".join(streamed), passages, lang)
                 retry = None
-                if not first.problems and (verb := dropped_verb(question, first.text, lang)):
+                garbled = not first.problems and not self._unfit(first.text, question, slot, passages)
+                if garbled and (verb := dropped_verb(question, first.text, lang)):
                     # Asked again, the model writes the same sentence (measured): quoted below, no second draft.
                     first = _Draft(first.text, (f"a sentence repeats the question without its verb '{verb}'",))
                 elif first.problems and not is_refusal(first.text, lang):

@@ -407,3 +407,12 @@ def test_a_denial_the_sources_do_not_make_ends_in_the_refusal(settings: Settings
     answer = _assistant(settings, corpus, FakeChatModel([no, no])).ask("Does GRIP have an office in the US?")
     assert (answer.route, answer.answer) == ("refusal", prompts.text("refusal", "en"))
     assert "denies what no source denies" in answer.reason
+
+
+def test_a_garbled_draft_without_the_value_asked_for_is_judged_by_the_value_first(
+    settings: Settings, corpus: Path
+) -> None:
+    chat = FakeChatModel(["Der Geschäftsführer der GRIP GmbH, ist [1]."])
+    answer = _assistant(settings, corpus, chat).ask("Wie heißt der Geschäftsführer der GRIP GmbH?")
+    assert (answer.route, answer.answer) == ("refusal", prompts.text("refusal", "de"))
+    assert "gives no name" in answer.reason and "verb" not in answer.reason

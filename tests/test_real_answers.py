@@ -64,17 +64,11 @@ def test_no_regression_below_the_measured_level(report: dict, metric: str, floor
     assert value >= floor, f"{metric} {value:.3f} < {floor} (regression)"
 
 
-# The one floor of the issues not reached yet: faithfulness 0.95 (the judge is the same 1.5B model, and about one
-# right claim in seven is called unsupported by it; see the README). Reported as an expected failure with its
-# value (XPASS once it holds), so the gap stays visible in every CI log. Every other floor fails CI when missed.
-OPEN_FLOORS = {"faithfulness"}
-
-
+# The issue's floors, every one of them: missing one fails CI. Faithfulness (both checks) was the last to hold:
+# 0.942 in session 7, 0.962 in session 9 (`assistant eval`, 4 of 105 answers rejected by the judge).
 @pytest.mark.parametrize(("metric", "floor"), sorted(runner.FLOORS.items()))
 def test_answer_quality_floor_of_the_issue(report: dict, metric: str, floor: float) -> None:
     value = report["summary"][metric]["value"]
-    if metric in OPEN_FLOORS and value < floor:
-        pytest.xfail(f"{metric} {value:.3f} is below the issue's floor {floor} — open work, see the issue")
     assert value >= floor, f"{metric} {value:.3f} < the issue's floor {floor}"
 
 
