@@ -25,6 +25,7 @@ from .grounding import (
     drop_stray_citations,
     dropped_verb,
     echoed_words,
+    restore_verb,
     strip_citations,
     unsupported_denial,
 )
@@ -324,10 +325,13 @@ class Answerer:
             cited = self._cited(first.text, passages, lang)
             intro = prompts.text("extractive_intro", lang)
             quote = draft_quote(first.text, passages, cited, lang, intro)
-            if quote is None or not fills_slot(quote[0], slot, question):  # not in the visitor's language: as written
-                text, numbers = self._with_citations(first.text, passages, lang)
-                yield ReplaceEvent(text, reason + "; no quote in the answer's language gives its facts")
-                yield finish(text, "llm", reason + "; no quote in the answer's language gives its facts", numbers)
+            if quote is None or not fills_slot(quote[0], slot, question):  # not in the visitor's language: mended
+                mended = restore_verb(question, first.text, lang)
+                text, numbers = self._with_citations(mended or first.text, passages, lang)
+                reason += "; no quote in the answer's language gives its facts"
+                reason += "; the verb put back after its subject" if mended else "; shown as written"
+                yield ReplaceEvent(text, reason)
+                yield finish(text, "llm", reason, numbers)
                 return
             yield ReplaceEvent(quote[0], reason + "; quoted what it says")
             yield finish(quote[0], "extractive", reason + "; quoted what it says", quote[1])

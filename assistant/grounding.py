@@ -486,8 +486,10 @@ def echoed_words(question: str, sources: Sequence[str], exempt: str = "") -> lis
 
 # -- the form of a sentence and its denials ----------------------------------------------------------------------
 _QUESTION_WORDS = {
-    "de": frozenset("wann wo wohin woher wer wen wem was wie warum weshalb wieso".split()),
-    "en": frozenset("when where who whom what why how".split()),
+    "de": frozenset(
+        "wann wo wohin woher wer wen wem was wie warum weshalb wieso welche welcher welches welchen welchem".split()
+    ),
+    "en": frozenset("when where who whom whose what which why how".split()),
 }
 # Not "do", "does", "did": they leave the answer's sentence ("When did BVB open …?" — "BVB opened …").
 _NOT_VERBS = frozenset("viele viel lange groß hoch weit oft alt spät früh teuer".split())  # „Wie viele …“
@@ -509,6 +511,41 @@ def dropped_verb(question: str, answer: str, language: str) -> str | None:
     word at the end of a clause, and no form of the verb (an auxiliary may stand for an auxiliary: "Was …
     founded?" — "… is dated …"): „Der Gouverneur von Illinois ist …“ answers „Wie heißt der Gouverneur von
     Illinois?“ with another verb."""
+    echo = _verb_echo(question, answer, language)
+    return echo[0] if echo else None
+
+
+def restore_verb(question: str, answer: str, language: str) -> str | None:
+    """``answer`` with the verb that :func:`dropped_verb` finds missing put back after the subject, where the
+    question names one: a name, with or without an article, that the echo repeats word for word, once, before a word
+    in lower case — "Yes, Matthias Amberg originally from Dortmund." to "Yes, Matthias Amberg is
+    originally from Dortmund.", „Das Fraunhofer ISST im Herbst 2022 um.“ to „Das Fraunhofer ISST zog im Herbst 2022
+    um.“ (the verb second, as German wants it). None when there is no such echo or no such subject: the sentence is
+    only mended where the question says where its verb goes."""
+    echo = _verb_echo(question, answer, language)
+    if echo is None:
+        return None
+    verb, after, sentence = echo
+    subject: list[str] = []
+    for k, word in enumerate(after):  # an article, then capitalised words and numbers
+        if not ((k == 0 and word.lower() in _ARTICLES) or word[:1].isupper() or word[:1].isdigit()):
+            break
+        subject.append(word)
+    names = [w for w in subject if w.lower() not in _ARTICLES]
+    if not names or len(subject) >= len(after):  # no predicate after the name
+        return None
+    # the name, then a word in lower case (or a number): where the predicate begins
+    pattern = r"\b(" + r"\s+".join(re.escape(w) for w in names) + r")(\s+)(?=[^\W\d_A-ZÄÖÜ]|\d)"
+    if len(re.findall(pattern, sentence)) != 1 or len(re.findall(pattern, answer)) != 1:
+        return None
+    return re.sub(pattern, lambda m: m.group(1) + " " + verb.lower() + m.group(2), answer, count=1)
+
+
+_ARTICLES = frozenset("the a an der die das den dem des ein eine einen einem einer".split())
+
+
+def _verb_echo(question: str, answer: str, language: str) -> tuple[str, list[str], str] | None:
+    """The question's verb, its words after the verb, and the answer's sentence that repeats them without it."""
     words = re.findall(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*|\d+", question)
     if not words:
         return None
@@ -534,7 +571,7 @@ def dropped_verb(question: str, answer: str, language: str) -> str | None:
                 continue
             ends = [j for j in range(i + 2, min(len(said) - 1, i + len(rest) + 3)) if said[j] == last]
             if any(said[j + 1] in ",.;:!?" for j in ends):
-                return verb
+                return verb, words[at + 1 :], sentence
     return None
 
 
