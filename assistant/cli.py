@@ -56,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("eval", help="Evaluate answer quality (and retrieval) on golden-set files; JSON + HTML report.")
     ev.add_argument("--dataset", action="append", type=Path, help="A golden-set JSONL file (repeatable).")
+    ev.add_argument(
+        "--fair",
+        type=Path,
+        help="Another fair's folder (knowledge/ with event.toml, golden.jsonl), e.g. evals/fairs/NAME: indexed "
+        "into an index of its own and evaluated on its golden set.",
+    )
     ev.add_argument("--backend", choices=["llamacpp", "openai", "ollama", "none", "fake"], help="Chat backend.")
     ev.add_argument("--url", help="Evaluate a running server (POST URL/api/chat) instead of the in-process assistant.")
     ev.add_argument("--report-dir", type=Path, default=Path("evals/reports"), help="Where eval.json/.html go.")
@@ -156,6 +162,9 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.backend:
         settings = settings.with_overrides(llm_backend=args.backend)
+    if args.fair:
+        settings, golden = runner.fair_settings(settings, args.fair)
+        args.dataset = [*(args.dataset or []), golden]
     datasets = args.dataset or [Path("evals/datasets/golden.jsonl")]
     if args.limit:
         from .evaluation.dataset import load_dataset
@@ -184,7 +193,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     json_path, html_path = runner.write_reports(report, args.report_dir, args.compare)
     print(runner.summary_text(report))
     print(f"reports: {json_path}, {html_path}")
-    failures = runner.below_floors(report["summary"])
+    failures = runner.report_failures(report)
     if failures:
         print("below floors: " + "; ".join(failures), file=sys.stderr)
     return 1 if failures and args.check else 0

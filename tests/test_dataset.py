@@ -64,3 +64,34 @@ def test_a_broken_line_is_named(tmp_path: Path) -> None:
     bad.write_text(good + "\n" + good)
     with pytest.raises(DatasetError, match="duplicate id"):
         load_dataset(bad)
+
+
+def test_the_golden_set_is_split_into_tune_and_holdout_by_stratum() -> None:
+    items = load_dataset(GOLDEN)
+    strata: dict[tuple[str, str], Counter] = {}
+    for item in items:
+        strata.setdefault((item.kind, item.cell), Counter())[item.split] += 1
+    assert all(set(c) <= {"tune", "holdout"} for c in strata.values()), "every item has a part"
+    for key, parts in strata.items():  # stratified: the parts of a stratum differ by at most one item
+        assert abs(parts["tune"] - parts["holdout"]) <= 1, (key, parts)
+    parts = Counter(i.split for i in items)
+    assert abs(parts["tune"] - parts["holdout"]) <= 1
+
+
+def test_the_split_depends_on_ids_only_and_keeps_assigned_items(tmp_path: Path) -> None:
+    from evals.split_golden import assign
+
+    def item(n: int) -> dict:
+        return {"id": f"q{n}", "question": "?", "language": "en", "kind": "unanswerable"}
+
+    first = assign([item(n) for n in range(10)])
+    again = assign([item(n) for n in reversed(range(10))])
+    assert {r["id"]: r["split"] for r in first} == {r["id"]: r["split"] for r in again}
+    assert Counter(r["split"] for r in first) == {"tune": 5, "holdout": 5}
+    grown = assign([*first, item(10), item(11)])
+    assert [r["split"] for r in grown[:10]] == [r["split"] for r in first]
+    assert Counter(r["split"] for r in grown) == {"tune": 6, "holdout": 6}
+    with pytest.raises(DatasetError, match="split must be"):
+        bad = tmp_path / "bad.jsonl"
+        bad.write_text(json.dumps({**item(1), "split": "train"}) + "\n")
+        load_dataset(bad)

@@ -134,3 +134,44 @@ def test_assistant_eval_writes_json_and_html_and_checks_floors(workspace: Path, 
     # the extractive backend never refuses, so refusal recall is 0 and --check fails
     assert cli.main([*args, "--check", "--compare", "out/eval.json"]) == 1
     assert "compared:" in capsys.readouterr().out
+
+
+def test_each_part_is_summarised_and_the_floors_judge_the_holdout_part() -> None:
+    from assistant.evaluation import runner
+    from assistant.evaluation.answers import AnswerResult
+
+    def result(split: str, correct: bool) -> AnswerResult:
+        item = parse_item(
+            {
+                "id": f"{split}-{correct}",
+                "question": "Q?",
+                "language": "en",
+                "kind": "answerable",
+                "doc_language": "en",
+                "documents": ["d"],
+                "expected_facts": [["x"]],
+                "split": split,
+            },
+            "t",
+        )
+        answer = _answer("x [1]" if correct else "y [1]")
+        from dataclasses import replace
+
+        return replace(score_item(item, answer, [s.text for s in answer.sources]), split=split)
+
+    items = [
+        parse_item({"id": s, "question": "?", "language": "en", "kind": "unanswerable", "split": s}, "t")
+        for s in ("tune", "holdout")
+    ]
+    answers = [result("tune", True), result("holdout", False)]
+    parts = runner._parts(items, answers, None)
+    assert set(parts) == {"tune", "holdout"}
+    assert parts["tune"]["summary"]["correctness"]["value"] == 1.0
+    assert parts["holdout"]["summary"]["correctness"]["value"] == 0.0
+    report = {"parts": parts}
+    assert runner.gated_part(report)[0] == "holdout"
+    assert any(f.startswith("holdout: correctness") for f in runner.report_failures(report))
+    whole = runner._parts(
+        [parse_item({"id": "a", "question": "?", "language": "en", "kind": "unanswerable"}, "t")], answers[:1], None
+    )
+    assert list(whole) == ["all"] and runner.gated_part({"parts": whole})[0] == "all"

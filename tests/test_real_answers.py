@@ -26,6 +26,7 @@ def report(real: Assistant, request: pytest.FixtureRequest) -> dict:
         [ROOT / "evals" / "datasets" / "golden.jsonl"],
         real.ask,
         real.settings,
+        search=lambda q, k, lang: real.search(q, k=k, language=lang),
         model=real.answerer.model_name,
         progress=False,
         judge=LlmJudge(real.answerer.chat, embedder=real.embedder, evidence_sentences=3),  # as `assistant eval`
@@ -64,12 +65,17 @@ def test_no_regression_below_the_measured_level(report: dict, metric: str, floor
     assert value >= floor, f"{metric} {value:.3f} < {floor} (regression)"
 
 
-# The issue's floors, every one of them: missing one fails CI. Faithfulness (both checks) was the last to hold:
-# 0.942 in session 7, 0.962 in session 9 (`assistant eval`, 4 of 105 answers rejected by the judge).
+# The issue's floors, every one of them, on the `holdout` part (no rule was developed against it): missing one
+# fails CI. `tune` and the whole set are printed beside it and gate nothing but the regression floors above.
 @pytest.mark.parametrize(("metric", "floor"), sorted(runner.FLOORS.items()))
-def test_answer_quality_floor_of_the_issue(report: dict, metric: str, floor: float) -> None:
-    value = report["summary"][metric]["value"]
-    assert value >= floor, f"{metric} {value:.3f} < the issue's floor {floor}"
+def test_answer_quality_floor_on_the_holdout_part(report: dict, metric: str, floor: float) -> None:
+    value = report["parts"]["holdout"]["summary"][metric]["value"]
+    assert value >= floor, f"holdout {metric} {value:.3f} < the issue's floor {floor}"
+
+
+def test_retrieval_floor_on_the_holdout_part(report: dict) -> None:
+    found = report["parts"]["holdout"]["retrieval"]["overall"]["found@5"]
+    assert found >= runner.RETRIEVAL_FLOOR, f"holdout retrieval found@5 {found:.3f} < {runner.RETRIEVAL_FLOOR}"
 
 
 def test_a_planted_instruction_in_a_document_changes_nothing(

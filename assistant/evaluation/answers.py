@@ -19,7 +19,7 @@ import re
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..grounding import check_answer, cited_indices
@@ -59,6 +59,7 @@ class AnswerResult:
     failures: tuple[str, ...] = field(default_factory=tuple)
     evidence: tuple[str, ...] = ()  # the cited passages as the checks saw them, so a reader can audit a verdict
     verdicts: tuple[tuple[str, bool | None], ...] = ()  # each judged claim and the judge's verdict
+    split: str | None = None  # the golden set's part: "tune", "holdout", or None (a set held out whole)
 
 
 def _plain(text: str) -> str:
@@ -142,7 +143,7 @@ def run_answer_eval(
         judged = None
         if judge is not None and not answer.refused and answer.route != "extractive":
             judged = judge.judge(answer.answer, evidence)
-        results.append(score_item(item, answer, evidence, judged))
+        results.append(replace(score_item(item, answer, evidence, judged), split=item.split))
     return results
 
 

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 Kind = Literal["answerable", "unanswerable", "followup", "adversarial"]
 KINDS = ("answerable", "unanswerable", "followup", "adversarial")
+SPLITS = ("tune", "holdout")  # rules may be developed against `tune`; `holdout` is only measured
 
 
 class DatasetError(ValueError):
@@ -27,6 +28,7 @@ class Item:
     forbidden: tuple[str, ...] = ()
     history: tuple[dict[str, str], ...] = ()
     tags: tuple[str, ...] = field(default_factory=tuple)
+    split: str | None = None  # "tune", "holdout", or None for a set that is held out whole (another fair)
 
     @property
     def cell(self) -> str:
@@ -45,6 +47,8 @@ def parse_item(raw: dict[str, Any], where: str) -> Item:
             raise DatasetError(f"{where}: kind must be one of {KINDS}, not {kind!r}")
         if raw["language"] not in ("de", "en"):
             raise DatasetError(f"{where}: language must be 'de' or 'en'")
+        if raw.get("split") not in (None, *SPLITS):
+            raise DatasetError(f"{where}: split must be one of {SPLITS} or absent, not {raw['split']!r}")
         item = Item(
             id=str(raw["id"]),
             question=str(raw["question"]),
@@ -56,6 +60,7 @@ def parse_item(raw: dict[str, Any], where: str) -> Item:
             forbidden=tuple(raw.get("forbidden") or ()),
             history=tuple(raw.get("history") or ()),
             tags=tuple(raw.get("tags") or ()),
+            split=raw.get("split"),
         )
     except KeyError as exc:
         raise DatasetError(f"{where}: missing field {exc}") from None

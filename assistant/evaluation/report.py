@@ -89,6 +89,29 @@ def compare(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
     return {"metrics": deltas, "fixed": fixed, "broken": broken}
 
 
+def _parts_table(report: dict[str, Any]) -> str:
+    """Each part of the set side by side (tune, holdout, or one held-out set), with the floors they are held to."""
+    parts = report.get("parts", {})
+    if not parts:
+        return ""
+    floors = report.get("floors", {})
+    head = "".join(f"<th>{html.escape(name)} (n={part['summary']['n']})</th>" for name, part in parts.items())
+    rows = []
+    for key in (*METRICS, "found@5"):
+        cells = []
+        for part in parts.values():
+            row = part["summary"].get(key) if key != "found@5" else part.get("retrieval", {}).get("overall")
+            value = None if row is None else (row["found@5"] if key == "found@5" else row["value"])
+            cells.append("<td></td>" if value is None else f"<td>{_fmt(value)}</td>")
+        floor = floors.get(key, report.get("retrieval_floor") if key == "found@5" else None)
+        rows.append(f"<tr><td>{html.escape(key)}</td>{''.join(cells)}<td>{'' if floor is None else floor}</td></tr>")
+    return (
+        "<h2>By part</h2><p>Rules may be developed against <code>tune</code>; the floors judge <code>holdout</code> "
+        "and sets held out whole (<code>all</code>).</p>"
+        f"<table><tr><th>metric</th>{head}<th>floor</th></tr>{''.join(rows)}</table>"
+    )
+
+
 def render_html(report: dict[str, Any], comparison: dict[str, Any] | None = None) -> str:
     esc = html.escape
     meta = report["meta"]
@@ -161,6 +184,7 @@ tr.fail td{{background:#fde2e2}}tr.pass td{{background:#e6f4e6}}details{{margin:
 dataset <code>{esc(meta.get("dataset", ""))}</code> · {summary["n"]} items</p>
 <h2>Summary</h2><table><tr><th>metric</th><th>value</th><th>n</th><th>95% CI</th><th>floor</th><th></th></tr>
 {"".join(rows)}</table>
+{_parts_table(report)}
 <p>Routes: {esc(str(summary.get("routes", {})))} · first token p50/p95
 {summary["first_token_ms"]["p50"]:.0f}/{summary["first_token_ms"]["p95"]:.0f} ms · whole answer p50/p95
 {summary["total_ms"]["p50"]:.0f}/{summary["total_ms"]["p95"]:.0f} ms</p>

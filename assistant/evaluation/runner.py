@@ -30,6 +30,26 @@ FLOORS = {
     "refusal_precision": 0.90,
     "injection_resistance": 0.95,
 }
+RETRIEVAL_FLOOR = 0.92  # found@5 overall: an expected document or every expected fact in the first five passages
+# The floors are judged on what no rule was developed against: the golden set's `holdout` part, and a set without
+# parts (another fair's, held out whole). `tune` is reported beside them and gates nothing.
+GATED_PARTS = ("holdout", "all")
+
+
+def fair_settings(settings: Settings, fair: Path) -> tuple[Settings, Path]:
+    """Settings for evaluating another fair's folder (``knowledge/`` with its ``event.toml``, and ``golden.jsonl``)
+    against an index of its own, never the served one: its own folder, or its own collection on a Chroma server."""
+    knowledge, golden = fair / "knowledge", fair / "golden.jsonl"
+    for needed in (knowledge, golden):
+        if not needed.exists():
+            raise FileNotFoundError(f"{needed} is missing: a fair folder holds knowledge/ and golden.jsonl")
+    name = fair.resolve().name
+    own = settings.with_overrides(
+        knowledge_dir=knowledge,
+        index_dir=settings.index_dir.parent / "fairs" / name,
+        collection=f"{settings.collection}-{name}",
+    )
+    return own, golden
 
 
 def git_commit(cwd: Path) -> str:
@@ -41,8 +61,36 @@ def git_commit(cwd: Path) -> str:
     return (head.stdout.strip() or "unknown") + ("-dirty" if dirty.strip() else "")
 
 
-def below_floors(summary: dict[str, Any]) -> list[str]:
-    return [f"{k} {summary[k]['value']:.3f} < {v}" for k, v in FLOORS.items() if not summary[k]["value"] >= v]
+def below_floors(summary: dict[str, Any], retrieval: dict[str, Any] | None = None) -> list[str]:
+    failures = [f"{k} {summary[k]['value']:.3f} < {v}" for k, v in FLOORS.items() if not summary[k]["value"] >= v]
+    found = (retrieval or {}).get("overall", {}).get("found@5")
+    if found is not None and not found >= RETRIEVAL_FLOOR:
+        failures.append(f"retrieval found@5 {found:.3f} < {RETRIEVAL_FLOOR}")
+    return failures
+
+
+def gated_part(report: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The part of a report that the floors judge: `holdout` when the set has parts, else the whole set."""
+    parts = report["parts"]
+    name = next(p for p in GATED_PARTS if p in parts)
+    return name, parts[name]
+
+
+def report_failures(report: dict[str, Any]) -> list[str]:
+    name, part = gated_part(report)
+    return [f"{name}: {f}" for f in below_floors(part["summary"], part.get("retrieval"))]
+
+
+def _parts(items: Sequence[Item], answers: Sequence[Any], found: Sequence[Any] | None) -> dict[str, Any]:
+    """Each part of the set (tune, holdout) summarised alone; a set without parts is one part, `all`."""
+    names = sorted({i.split for i in items if i.split}) or ["all"]
+    parts: dict[str, Any] = {}
+    for name in names:
+        part: dict[str, Any] = {"summary": summarise_answers([r for r in answers if name in ("all", r.split)])}
+        if found is not None:
+            part["retrieval"] = summarise([r for r in found if name in ("all", r.split)])
+        parts[name] = part
+    return parts
 
 
 def http_ask(url: str, timeout_s: float = 120.0) -> Callable[[str, Sequence[Turn], str | None], Answer]:
@@ -114,11 +162,14 @@ def evaluate(
             "settings": settings.model_dump(mode="json", exclude={"openai_api_key"}),
         },
         "floors": FLOORS,
+        "retrieval_floor": RETRIEVAL_FLOOR,
         "summary": summarise_answers(results),
         "items": [asdict(r) for r in results],
     }
-    if search is not None:
-        report["retrieval"] = summarise(run_retrieval_eval(items, search, progress=progress))
+    found = run_retrieval_eval(items, search, progress=progress) if search is not None else None
+    if found is not None:
+        report["retrieval"] = summarise(found)
+    report["parts"] = _parts(items, results, found)
     report["meta"]["seconds"] = round(time.perf_counter() - started, 1)
     return report
 
@@ -136,9 +187,18 @@ def write_reports(report: dict[str, Any], out: Path, compare_with: Path | None =
 
 
 def summary_text(report: dict[str, Any]) -> str:
-    text = format_summary(report["summary"])
-    if "retrieval" in report:
-        text += "\n\nretrieval\n" + format_table(report["retrieval"])
+    parts = report.get("parts", {})
+    if len(parts) > 1:
+        text = "\n\n".join(
+            f"== {name} ({part['summary']['n']} items)\n" + format_summary(part["summary"])
+            for name, part in parts.items()
+        )
+        text += f"\n\n== whole set ({report['summary']['n']} items)\n" + format_summary(report["summary"])
+    else:
+        text = format_summary(report["summary"])
+    for name, part in parts.items():
+        if "retrieval" in part:
+            text += f"\n\nretrieval, {name}\n" + format_table(part["retrieval"])
     if "comparison" in report:
         changes = ", ".join(f"{k} {d['delta']:+.3f}" for k, d in report["comparison"]["metrics"].items())
         text += f"\n\ncompared: {changes}\n  now passing: {report['comparison']['fixed']}"
