@@ -64,15 +64,26 @@ def answer_language(question: str, settings: Settings, requested: str | None) ->
     return detect_language(question)
 
 
-def standalone_question(question: str, history: Sequence[Turn], language: str) -> tuple[str, str | None]:
+def standalone_question(
+    question: str, history: Sequence[Turn], language: str, max_chars: int | None = None
+) -> tuple[str, str | None]:
     """The question to retrieve with, and the previous user question when this one leans on it.
 
     A follow-up ("Where is it based?", "Und wer leitet das?") is searched together with the visitor's
-    previous question; the model is told what that question was about (see ``Answerer._topic``).
+    previous question; the model is told what that question was about (see ``Answerer._topic``). With
+    ``max_chars`` the previous question is shortened (at a word) so that the joined text stays within the limit
+    the visitor's own question was checked against: a short follow-up after a long question is no "too long".
     """
     previous = next((t.content for t in reversed(history) if t.role == "user" and t.content.strip()), None)
     if previous is None:
         return question, None
+    previous = " ".join(previous.split())
+    if max_chars is not None and len(question) + 1 + len(previous) > max_chars:
+        room = max(0, max_chars - len(question) - 1)
+        previous = previous[: room + 1].rsplit(" ", 1)[0] if len(previous) > room else previous
+        previous = previous[:room]
+        if not previous.strip():
+            return question, None
     words = re.findall(r"[^\W\d_]+", question.lower())
     leans = (
         len(words) <= 4

@@ -276,6 +276,20 @@ def test_private_contact_details_and_requests_off_the_subject_are_declined_witho
     assert (poem.refused, poem.answer) == (True, prompts.text("out_of_scope", "de")) and len(chat.calls) == calls
 
 
+def test_a_short_follow_up_after_a_long_question_is_not_too_long(settings: Settings, corpus: Path) -> None:
+    """The joined text (previous question and follow-up) is what retrieval searches; it used to be checked
+    against the question limit and the follow-up was refused as "too long"."""
+    limit = settings.max_question_chars
+    previous = "Who leads BVB's New York office " + "and what does the office do there " * 13 + "in the city?"
+    assert len(previous) <= limit < len(previous) + len(" And when did it open?")
+    history = [Turn("user", previous), Turn("assistant", "Marc Lingenhoff [1].")]
+    query, kept = standalone_question("And when did it open?", history, "en", limit)
+    assert len(query) <= limit and kept is not None and kept.startswith("Who leads BVB's New York office")
+    chat = FakeChatModel([lambda m: f"It opened on February 29, 2024 [{source_number(m, 'February 29')}]."])
+    answer = _assistant(settings, corpus, chat).ask("And when did it open?", history)
+    assert answer.route == "llm" and "February 29" in answer.answer
+
+
 def test_a_follow_up_that_changes_the_topic_still_finds_its_own_passage(settings: Settings, corpus: Path) -> None:
     """The follow-up is searched as asked and with the previous question, and the two rankings are fused: with
     the previous question alone the pool of two passages would hold only GRIP."""
