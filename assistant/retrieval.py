@@ -23,6 +23,7 @@ class _LexicalIndex:
 
     def __post_init__(self) -> None:
         self.by_id = {c.id: c for c in self.chunks}
+        self.languages = sorted({c.language for c in self.chunks})
 
 
 class HybridRetriever:
@@ -53,8 +54,7 @@ class HybridRetriever:
 
         question_language = detect_language(question)
         by_id = lexical.by_id
-        dense_hits = self.store.search(self.embedder.embed_query(question), n, language)
-        dense = {h.id: (rank, h.similarity) for rank, h in enumerate(dense_hits) if h.id in by_id}
+        dense = self._dense(self.embedder.embed_query(question), n, language, lexical)
 
         scores = lexical.bm25.scores(question)
         order = sorted(
@@ -74,6 +74,8 @@ class HybridRetriever:
             fused[cid] = fused.get(cid, 0.0) + weight / (rrf + rank + 1)
 
         ranked = [by_id[cid] for cid in sorted(fused, key=lambda c: -fused[c])]
+        if language is None and self.settings.language_ranking == "interleave":
+            ranked = interleave(ranked)
         chosen = diversify(ranked, k, max_per_document or self.settings.max_per_document)
         return [
             Passage(
@@ -85,6 +87,30 @@ class HybridRetriever:
             )
             for i, c in enumerate(chosen, 1)
         ]
+
+    def _dense(
+        self, vector: list[float], n: int, language: str | None, lexical: _LexicalIndex
+    ) -> dict[str, tuple[int, float]]:
+        """Each candidate's dense rank and similarity; with ``language_ranking = "dense"`` and no language asked
+        for, its rank among the passages of its own language."""
+        per_language = language is None and self.settings.language_ranking == "dense"
+        languages: list[str | None] = [*lexical.languages] if per_language else [language]
+        dense: dict[str, tuple[int, float]] = {}
+        for lang in languages:
+            hits = [h for h in self.store.search(vector, n, lang) if h.id in lexical.by_id]
+            dense.update((h.id, (rank, h.similarity)) for rank, h in enumerate(hits))
+        return dense
+
+
+def interleave(ranked: list[Chunk]) -> list[Chunk]:
+    """Each language's passages in their own order, merged place by place (first of each, then second of each …),
+    the better-fused one first at each place: the best passage of the other language stands second at worst."""
+    place: Counter[str] = Counter()
+    keyed = []
+    for position, chunk in enumerate(ranked):
+        keyed.append((place[chunk.language], position, chunk))
+        place[chunk.language] += 1
+    return [chunk for _, _, chunk in sorted(keyed, key=lambda t: (t[0], t[1]))]
 
 
 def diversify(ranked: list[Chunk], k: int, max_per_document: int) -> list[Chunk]:

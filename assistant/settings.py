@@ -79,6 +79,14 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion.")
     lexical_weight: float = Field(1.0, ge=0, description="Weight of the lexical (BM25) ranking in the fusion.")
+    language_ranking: Literal["mixed", "dense", "interleave"] = Field(
+        "mixed",
+        description="How passages of the two document languages compete when no language is asked for: 'mixed' "
+        "(one ranking), 'dense' (dense candidates ranked among their own language before the fusion), or "
+        "'interleave' (each language's fused ranking, merged place by place). A question sits closer to any "
+        "text in its own language than to the same content in the other, so one mixed ranking lets paraphrases "
+        "in the question's language push out the document they were written from.",
+    )
     lexical_cross_language_weight: float = Field(
         0.0,
         ge=0,

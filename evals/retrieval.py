@@ -1,7 +1,9 @@
-"""Retrieval evaluation on the golden set: `python -m evals.retrieval [--dataset F] [--check]`.
+"""Retrieval evaluation on the golden set: `python -m evals.retrieval [--dataset F | --fair DIR] [--check]`.
 
-Prints hit@1, hit@5 and MRR per cell (question language → document language) and overall, writes
-evals/reports/retrieval.json and a bar chart, and with --check exits 1 below the floors.
+Prints hit@1, hit@5, MRR and found@5 per cell (question language → document language) and overall, for the
+whole set and for each of its parts (tune, holdout), writes evals/reports/retrieval.json and a bar chart, and
+with --check exits 1 below the floors. Settings come from assistant.toml and ASSISTANT_* variables as usual, so
+`ASSISTANT_LANGUAGE_RANKING=interleave python -m evals.retrieval` measures another ranking.
 """
 
 from __future__ import annotations
@@ -51,16 +53,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dataset", type=Path, default=DATASET)
     parser.add_argument("--report", type=Path, default=REPORTS / "retrieval.json")
+    parser.add_argument("--fair", type=Path, help="Another fair's folder (knowledge/, golden.jsonl): own index.")
     parser.add_argument("--check", action="store_true", help="Exit 1 when a cell is below the floors.")
     args = parser.parse_args(argv)
 
     settings = Settings()
+    if args.fair:
+        from assistant.evaluation.runner import fair_settings
+
+        settings, args.dataset = fair_settings(settings, args.fair)
     assistant = build_assistant(settings)
     ensure_index(assistant)
     items = load_dataset(args.dataset)
     results = run_retrieval_eval(items, lambda q, k, lang: assistant.search(q, k=k, language=lang))
     table = summarise(results)
     print(format_table(table))
+    for part in sorted({r.split for r in results if r.split}):
+        print(f"\n{part}\n" + format_table(summarise([r for r in results if r.split == part])))
     write_report(args.report, table, results, run_meta(settings, dataset=str(args.dataset), floors=FLOORS))
     plot(table, args.report.with_suffix(".png"))
     misses = [r for r in results if r.hit1 < 1]

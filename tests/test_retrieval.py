@@ -69,3 +69,42 @@ def test_search_sees_a_new_generation_without_a_restart(assistant, corpus: Path)
     (corpus / "itb.en.md").write_text("---\nid: itb\n---\n# ITB\n\nITB is at Europaplatz 7, 44269 Dortmund.\n")
     build_assistant(assistant.settings, embedder=FakeEmbedder()).ingest([corpus], progress=False)
     assert assistant.search("Europaplatz")[0].chunk.doc_id == "itb"
+
+
+class _SameLanguageBias(FakeEmbedder):
+    """Like the real embedder: a question sits closer to any text in its own language than to the same content in
+    the other language (English texts here score 0.85 against the query, the German original 0.7)."""
+
+    def _vector(self, text: str) -> list[float]:
+        x = 0.7 if "Besucher" in text else 0.85
+        return [x, (1 - x * x) ** 0.5] + [0.0] * (self.dim - 2)
+
+    def embed_query(self, text: str) -> list[float]:
+        return [1.0] + [0.0] * (self.dim - 1)
+
+
+def test_a_document_only_in_the_other_language_is_not_pushed_out_by_paraphrases(
+    settings: Settings, tmp_path: Path
+) -> None:
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "original.de.md").write_text("---\nid: original\n---\n# Messe\n\nDie Messe zählte 1000 Besucher.\n")
+    for n in range(1, 4):
+        (kb / f"para{n}.en.md").write_text(f"---\nid: para{n}\n---\n# Fair\n\nA paraphrase {n} about the fair.\n")
+
+    def top(ranking: str, lexical_weight: float = 1.0) -> list[str]:
+        s = settings.with_overrides(
+            index_dir=tmp_path / f"{ranking}-{lexical_weight}",
+            language_ranking=ranking,
+            max_per_document=1,
+            lexical_weight=lexical_weight,
+        )
+        a = build_assistant(s, embedder=_SameLanguageBias())
+        a.ingest([kb], progress=False)
+        return [p.chunk.doc_id for p in a.search("How many people came to the fair?", k=3)]
+
+    assert "original" not in top("mixed")  # one ranking: three English paraphrases take every place
+    # dense ranks per language: first among German passages, it beats the second English one on the dense side,
+    # but not the English passages that BM25 matches too
+    assert "original" in top("dense", lexical_weight=0.0) and "original" not in top("dense")
+    assert top("interleave")[1] == "original"  # each language's first passage before any second one
