@@ -175,3 +175,17 @@ def test_each_part_is_summarised_and_the_floors_judge_the_holdout_part() -> None
         [parse_item({"id": "a", "question": "?", "language": "en", "kind": "unanswerable"}, "t")], answers[:1], None
     )
     assert list(whole) == ["all"] and runner.gated_part({"parts": whole})[0] == "all"
+
+
+def test_another_fair_is_evaluated_against_an_index_of_its_own(tmp_path: Path) -> None:
+    from assistant.evaluation import runner
+    from assistant.settings import Settings
+
+    (tmp_path / "fair" / "knowledge").mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match=r"golden\.jsonl"):
+        runner.fair_settings(Settings(), tmp_path / "fair")
+    (tmp_path / "fair" / "golden.jsonl").write_text("")
+    served = Settings(index_dir=tmp_path / "data" / "index")
+    own, golden = runner.fair_settings(served, tmp_path / "fair")
+    assert golden == tmp_path / "fair" / "golden.jsonl" and own.knowledge_dir == tmp_path / "fair" / "knowledge"
+    assert own.index_dir != served.index_dir and own.collection != served.collection
