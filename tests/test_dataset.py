@@ -95,3 +95,20 @@ def test_the_split_depends_on_ids_only_and_keeps_assigned_items(tmp_path: Path) 
         bad = tmp_path / "bad.jsonl"
         bad.write_text(json.dumps({**item(1), "split": "train"}) + "\n")
         load_dataset(bad)
+
+
+@pytest.mark.parametrize("fair", sorted(p.parent.name for p in (ROOT / "evals" / "fairs").glob("*/golden.jsonl")))
+def test_another_fairs_golden_set_stands_in_its_documents(fair: str) -> None:
+    """Every expected fact of a held-out fair in a listed document of its language, four cells, every kind."""
+    import subprocess
+    import sys
+
+    folder = ROOT / "evals" / "fairs" / fair
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "evals" / "fairs" / "check_fair.py"), str(folder)], capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    items = load_dataset(folder / "golden.jsonl")
+    assert len(items) >= 40 and all(i.split is None for i in items)
+    assert {i.cell for i in items if i.kind == "answerable"} == {"de→de", "de→en", "en→de", "en→en"}
+    assert {i.kind for i in items} == {"answerable", "unanswerable", "followup", "adversarial"}
