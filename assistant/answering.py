@@ -274,12 +274,13 @@ class Answerer:
                     self.settings.context_sentences,
                     self.settings.context_passages,
                     unknown_sections=[from_unknowns(p) for p in context],
+                    each_language=self.settings.context_each_language,
                 )
                 if not chosen:
                     raise _NothingToAnswerFrom()
                 passages = [p for p, _ in chosen]  # the citation numbers follow what the model was given
                 texts = [text for _, text in chosen]
-                messages = build_messages(lang, passages, question, topic, self.settings, texts)
+                messages = build_messages(lang, passages, question, topic, self.settings, texts, event=self.event)
                 avoid = self._echoes(question, passages, texts, lang, messages, topic)
                 for piece in self.chat.stream(
                     messages, self.settings.llm_max_tokens, self.settings.llm_temperature, avoid=avoid

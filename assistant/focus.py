@@ -18,15 +18,13 @@ import numpy as np
 
 from .chunking import split_sentences
 from .embedders import Embedder
+from .lang.resources import alternation, any_of, resources
 from .lexical import tokenize
 from .types import Chunk, Passage
 
 WORD_BONUS = 0.02  # per shared word stem: enough to break near-ties, too little to outvote meaning
-_SAYS_UNKNOWN = re.compile(
-    r"nicht (genannt|bekannt|angegeben|enthalten|überprüft)|stehen? nicht in den|nicht in den (quellen|unterlagen)|"
-    r"not (named|known|stated|given|mentioned|verified|included)|unknown|unbekannt",
-    re.I,
-)
+_LANGUAGE = resources()
+_SAYS_UNKNOWN = any_of(_LANGUAGE.patterns("unknown_patterns"), re.I)
 
 
 def says_unknown(sentence: str) -> bool:
@@ -34,12 +32,11 @@ def says_unknown(sentence: str) -> bool:
     return _SAYS_UNKNOWN.search(sentence) is not None
 
 
+# A sentence that opens with a pronoun or "there", or whose adverb after the verb points back ("The city was thus
+# the first …", „Die Stadt war damit die erste …“).
 _LEANS_BACK = re.compile(
-    r"^(er|sie|es|ihr|ihre|sein|seine|dort|dabei|damit|diese[rsmn]?|dies|he|she|it|its|they|their|there|"
-    r"this|these|that|those)\b"
-    # "Dortmund war damit die erste deutsche Stadt, die diesen … Preis gewann.": the adverb that points back
-    # stands after the verb
-    r"|^\S+\s+\S+\s+(damit|dadurch|daher|deshalb|somit|thus|therefore|thereby)\b",
+    rf"^{alternation(_LANGUAGE.words('pointing_back_openers'))}\b"
+    rf"|^\S+\s+\S+\s+{alternation(_LANGUAGE.words('pointing_back_adverbs'))}\b",
     re.I,
 )
 
@@ -58,6 +55,7 @@ def select_context(
     max_sentences: int,
     max_passages: int,
     unknown_sections: Sequence[bool] = (),
+    each_language: bool = False,
 ) -> list[tuple[Passage, str]]:
     """The prompt's context: the ``max_sentences`` best sentences of all the retrieved ``passages`` (from at most
     ``max_passages`` of them), each passage with its chosen sentences in reading order, the passage with the
@@ -72,6 +70,10 @@ def select_context(
     Sentences that say what the materials do not know (and every sentence of a passage flagged in
     ``unknown_sections``, a "What is not known" section) never go into the prompt: a small model reads them as
     the answer and refuses a question the sentence before answered.
+
+    With ``each_language`` the best sentence of each document language in the pool goes first: a question sits
+    closer to any sentence in its own language than to the same content in the other, so without it a document
+    that exists only in the other language gives its answering sentence to the retrieval pool but not the prompt.
     """
     flagged = list(unknown_sections) + [False] * (len(passages) - len(unknown_sections))
     if max_sentences <= 0:
@@ -96,6 +98,9 @@ def select_context(
                 score = float(similarity[j]) + WORD_BONUS * len(wanted & set(tokenize(sentence))) - RANK_PENALTY * i
                 ranked.append((score, i, j))
     ranked.sort(key=lambda r: -r[0])
+    if each_language:
+        firsts = {passages[i].chunk.language: (i, j) for _, i, j in reversed(ranked)}
+        ranked.sort(key=lambda r: (r[1:] not in firsts.values(), -r[0]))
     chosen: dict[int, list[int]] = {}  # passage → its chosen sentences, passages in order of their best sentence
     kept: list[tuple[str, str, np.ndarray]] = []  # (language, text, vector) of the chosen sentences
     for _, i, j in ranked:

@@ -140,17 +140,16 @@ class Settings(BaseSettings):
     answer_language: Literal["auto", "de", "en"] = Field(
         "auto", description="Answer language: 'auto' follows the question; 'de' or 'en' forces it."
     )
-    present_year: int = Field(
-        2024,
-        ge=1900,
-        description="The year the materials' 'today' is (the fair's): asked for a figure 'today', a figure the "
-        "materials date before this year is not an answer.",
-    )
     context_pool: int = Field(
         10, ge=1, le=30, description="Retrieved passages whose sentences compete for a place in the prompt."
     )
     context_pool_per_document: int = Field(3, ge=1, description="At most this many of the pool from one document.")
     context_passages: int = Field(3, ge=1, le=10, description="At most this many passages in the prompt.")
+    context_each_language: bool = Field(
+        False,
+        description="The best sentence of each document language in the pool goes into the prompt first, so that "
+        "a document only in the other language than the question gives its answering sentence.",
+    )
     context_sentences: int = Field(
         4,
         ge=0,
