@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from . import prompts
 from .chat_models import ChatBackendError, ChatModel, Message
 from .errors import ConfigError, ModelNotAvailable
+from .event import EventProfile, neutral
 from .extractive import draft_quote, extractive_answer, slot_quote
 from .focus import select_context
 from .grounding import (
@@ -102,11 +103,15 @@ def build_messages(
     topic: str | None,
     settings: Settings,
     texts: Sequence[str] | None = None,
+    *,
+    event: EventProfile,
 ) -> list[Message]:
     """``topic``: what a follow-up is about (see ``Answerer._topic``); ``texts``: what to show of each passage
-    (its focused sentences), the whole passage by default."""
+    (its focused sentences), the whole passage by default; ``event``: the fair the instructions name."""
     refusal = prompts.text("refusal", language)
-    system = prompts.render("system", language, words=settings.answer_words, refusal=refusal)
+    system = prompts.render(
+        "system", language, words=settings.answer_words, refusal=refusal, event=event.prompt_vars(language)
+    )
     shown = texts if texts is not None else [p.chunk.text for p in passages]
     user = prompts.render(
         "user",
@@ -163,10 +168,17 @@ class _Draft:
 
 
 class Answerer:
-    def __init__(self, retriever: HybridRetriever, chat: ChatModel | None, settings: Settings) -> None:
+    def __init__(
+        self,
+        retriever: HybridRetriever,
+        chat: ChatModel | None,
+        settings: Settings,
+        event: EventProfile | None = None,
+    ) -> None:
         self.retriever = retriever
         self.chat = chat
         self.settings = settings
+        self.event = event or neutral()  # the fair: named in the instructions, and the date "today" means
         self._lock = threading.Lock()
         self._waiting = 0
         self._waiting_lock = threading.Lock()
@@ -191,7 +203,7 @@ class Answerer:
         if self.chat is None:
             return
         for language in ("de", "en"):
-            system = build_messages(language, [], "Hi", None, self.settings)[0]
+            system = build_messages(language, [], "Hi", None, self.settings, event=self.event)[0]
             with self._slot():
                 "".join(self.chat.stream([system, Message("user", "Hi")], 1, 0.0))
 
@@ -230,7 +242,7 @@ class Answerer:
         declined = _declined(question)
         if declined is not None:
             key, reason = declined
-            text = prompts.text(key, lang)
+            text = prompts.render(key, lang, event=self.event.prompt_vars(lang))
             timings["first_token_ms"] = _ms(started)
             yield TokenEvent(text)
             yield finish(text, "refusal", reason, ())
@@ -381,7 +393,7 @@ class Answerer:
         if not fills_slot(text, slot, question):
             return _no_slot(slot)
         if slot == "number" and asks_about_now(question):
-            year = dated_figure(text, [p.chunk.text for p in passages], self.settings.present_year)
+            year = dated_figure(text, [p.chunk.text for p in passages], self.event.present_year())
             if year is not None:
                 return f"the question asks about today; the materials give this figure for {year}"
         return None

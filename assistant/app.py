@@ -1,9 +1,10 @@
-"""The composition root: the only place that builds the embedder, the store and the chat model."""
+"""The composition root: the only place that builds the embedder, the store and the chat model, and reads the
+event profile (``<knowledge_dir>/event.toml``) that the prompts and the screens are worded from."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -11,6 +12,7 @@ from .answering import Answerer
 from .chat_models import ChatModel, Message, make_chat_model
 from .embedders import Embedder, LazyEmbedder
 from .env import set_offline_env
+from .event import EventProfile, load_event, neutral
 from .ingest import Ingestor, IngestReport
 from .model_thread import ModelThread
 from .retrieval import HybridRetriever
@@ -29,6 +31,7 @@ class Assistant:
     retriever: HybridRetriever
     answerer: Answerer
     model_thread: ModelThread | None = None  # set by `serve`: searches and answers then run on it, one at a time
+    event: EventProfile = field(default_factory=neutral)  # the fair: prompts, screens, what "today" means
 
     def on_model_thread(self, fn: Callable[[], T]) -> T:
         return fn() if self.model_thread is None else self.model_thread.call(fn)
@@ -99,12 +102,18 @@ def build_assistant(
     embedder: Embedder | None = None,
     store: VectorStore | None = None,
     chat: ChatModel | object | None = _UNSET,
+    event: EventProfile | None = None,
 ) -> Assistant:
-    """Build everything from settings; tests may hand in a ready embedder, store or chat model."""
+    """Build everything from settings; tests may hand in a ready embedder, store, chat model or event profile.
+
+    The event profile is read here, once, from the knowledge folder (a broken ``event.toml`` fails here, with its
+    key named, not at the first question); without the file it is the neutral one.
+    """
     set_offline_env()
+    event = event if event is not None else load_event(settings.knowledge_dir)
     embedder = embedder or LazyEmbedder(settings)
     store = store or make_store(settings)
     retriever = HybridRetriever(store, embedder, settings)
     chat_model = _lazy_chat(settings) if chat is _UNSET else chat
-    answerer = Answerer(retriever, chat_model, settings)  # type: ignore[arg-type]
-    return Assistant(settings, store, embedder, retriever, answerer)
+    answerer = Answerer(retriever, chat_model, settings, event)  # type: ignore[arg-type]
+    return Assistant(settings, store, embedder, retriever, answerer, event=event)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .chunking import chunk_document, split_sentences
 from .embedders import Embedder
+from .event import EVENT_FILE
 from .focus import embed_sentences, encode_sentence_vectors
 from .loaders import SUPPORTED_SUFFIXES, SkipFile, load_file
 from .settings import Settings
@@ -53,7 +54,8 @@ class IngestReport:
 
 
 def discover(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """Files to read, and files to name as skipped (unsupported type). Hidden files and folders are ignored."""
+    """Files to read, and files to name as skipped (unsupported type). Hidden files and folders are ignored, and
+    so is a folder's ``event.toml``: it is the event profile (``assistant/event.py``), not a document."""
     files: list[Path] = []
     skipped: list[tuple[Path, str]] = []
     for root in paths:
@@ -69,6 +71,8 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[Path, str]]]
             skipped.append((root, "no such file or folder"))
             continue
         for path in candidates:
+            if path.name == EVENT_FILE:
+                continue
             if path.suffix.lower() in SUPPORTED_SUFFIXES:
                 files.append(path)
             else:

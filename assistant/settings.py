@@ -27,7 +27,9 @@ class Settings(BaseSettings):
 
     # --- where things live -------------------------------------------------------------------
     knowledge_dir: Path = Field(
-        Path("knowledge"), description="Folder of source documents that `assistant ingest` reads by default."
+        Path("knowledge"),
+        description="Folder of source documents that `assistant ingest` reads by default; its event.toml, if any, "
+        "is the event profile (the fair's name, date and screen texts; docs/deploy-for-your-fair.md).",
     )
     models_dir: Path = Field(
         Path("models"), description="Folder that `assistant models fetch` fills and the models load from."

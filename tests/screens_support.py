@@ -6,6 +6,7 @@ Shared by the screen tests and the browser tests (and usable by hand: ``python -
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -80,17 +81,20 @@ def scripted_reply(messages: Sequence[Message]) -> str:
 
 
 def build_screens(tmp: Path, delay_s: float = 0.03, plant: bool = False, **overrides: Any) -> tuple[Assistant, FastAPI]:
-    """The whole app (API and screens) over the test corpus, warmed up."""
+    """The whole app (API and screens) over the test corpus, warmed up; the fair is knowledge/'s (its event.toml
+    beside the corpus, as an organiser puts it)."""
+    corpus = write_corpus(tmp)
+    shutil.copy(ROOT / "knowledge" / "event.toml", corpus / "event.toml")
     settings = Settings(
         embedder="fake",
         index_dir=tmp / "index",
         models_dir=tmp / "models",
+        knowledge_dir=corpus,
         rate_limit_per_minute=0,
         _env_file=None,  # type: ignore[call-arg]
     ).with_overrides(**overrides)
     chat = FakeChatModel([scripted_reply], delay_s=delay_s)
     assistant = build_assistant(settings, embedder=FakeEmbedder(), store=MemoryStore(), chat=chat)
-    corpus = write_corpus(tmp)
     for path, website in ((corpus / "orgs" / "grip.de.md", GRIP_SITE), (corpus / "imts-2024.en.md", IMTS_SITE)):
         path.write_text(path.read_text(encoding="utf-8").replace("\nlanguage:", f"\nwebsite: {website}\nlanguage:", 1))
     if plant:

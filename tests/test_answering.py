@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,11 @@ from assistant.app import build_assistant
 from assistant.chat_models import ChatBackendError, FakeChatModel, Message
 from assistant.embedders import FakeEmbedder
 from assistant.errors import QuestionRejected
+from assistant.event import EventProfile, load_event
 from assistant.settings import Settings
 from assistant.types import DoneEvent, ReplaceEvent, TokenEvent, Turn
 
-from .conftest import GRIP_DE, source_number
+from .conftest import GRIP_DE, ROOT, source_number
 
 DATA = Path(__file__).parent / "data"
 
@@ -201,11 +203,12 @@ def test_one_generation_at_a_time_the_rest_wait(settings: Settings, corpus: Path
 def test_the_rendered_prompt_is_pinned(settings: Settings, corpus: Path) -> None:
     a = _assistant(settings, corpus, None)
     passages = a.search("Who leads GRIP?", k=2)
-    messages = build_messages("en", passages, "Who leads GRIP?", None, settings)
+    event = load_event(ROOT / "knowledge")  # the fair's words come from its profile, as they did from the file
+    messages = build_messages("en", passages, "Who leads GRIP?", None, settings, event=event)
     rendered = "\n---\n".join(f"{m.role}:\n{m.content}" for m in messages)
     pinned = DATA / "prompt_en.txt"
     assert rendered == pinned.read_text(encoding="utf-8"), "prompt changed: bump prompts/answer.yaml version"
-    assert prompts.prompt_version() == "answer-v5"
+    assert prompts.prompt_version() == "answer-v6"
 
 
 def test_refusal_detection_tolerates_small_changes() -> None:
@@ -273,7 +276,8 @@ def test_private_contact_details_and_requests_off_the_subject_are_declined_witho
     assert company.route != "refusal" or "private" not in company.reason
     calls = len(chat.calls)
     poem = a.ask("Schreib ein Gedicht über den BVB.")
-    assert (poem.refused, poem.answer) == (True, prompts.text("out_of_scope", "de")) and len(chat.calls) == calls
+    declined = prompts.render("out_of_scope", "de", event=a.event.prompt_vars("de"))
+    assert (poem.refused, poem.answer) == (True, declined) and len(chat.calls) == calls
 
 
 def test_a_short_follow_up_after_a_long_question_is_not_too_long(settings: Settings, corpus: Path) -> None:
@@ -309,8 +313,9 @@ def test_a_figure_dated_years_before_is_no_answer_to_a_question_about_today(sett
     assert (today.refused, today.route) == (True, "refusal") and "2021" in today.reason
     then = a.ask("How many people did GRIP GmbH have in December 2021?")
     assert (then.refused, then.route) == (False, "llm")
-    later = _assistant(settings.model_copy(update={"present_year": 2021}), corpus, chat)
-    assert not later.ask("How many people work at GRIP GmbH today?").refused
+    later = build_assistant(settings, embedder=FakeEmbedder(), chat=chat, event=EventProfile(today=date(2021, 12, 1)))
+    later.ingest([corpus], progress=False)
+    assert not later.ask("How many people work at GRIP GmbH today?").refused  # the fair's "today" is in 2021
 
 
 ITB_EN = """---

@@ -14,12 +14,14 @@ from assistant.app import Assistant, build_assistant
 from assistant.chat_models import FakeChatModel
 from assistant.embedders import FakeEmbedder
 from assistant.errors import ChatBackendError, IndexEmpty
+from assistant.event import load_event
 from assistant.settings import Settings
 from assistant.store import MemoryStore
 from assistant.types import Source
 from assistant.ui.conversation import HISTORY_TURNS, Conversation, stream_answer
 from assistant.ui.render import Exchange, qr_svg, render_conversation, safe_url
-from assistant.ui.texts import LANGUAGES, SUGGESTIONS, TEXTS, language, text
+from assistant.ui.texts import LANGUAGES, TEXTS, language, text
+from tests.conftest import ROOT
 from tests.screens_support import scripted_reply
 
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
@@ -47,9 +49,10 @@ def test_every_text_and_suggestion_exists_in_both_languages() -> None:
     for key, variants in TEXTS.items():
         assert set(variants) == set(LANGUAGES), key
         assert all(v.strip() for v in variants.values()), key
-    assert len(SUGGESTIONS["de"]) == len(SUGGESTIONS["en"])
-    assert 4 <= len(SUGGESTIONS["de"]) <= 6
-    assert all(q.endswith("?") for lang in LANGUAGES for q in SUGGESTIONS[lang])
+    suggestions = load_event(ROOT / "knowledge").suggestions  # the fair's, from its profile
+    assert len(suggestions["de"]) == len(suggestions["en"])
+    assert 4 <= len(suggestions["de"]) <= 6
+    assert all(q.endswith("?") for lang in LANGUAGES for q in suggestions[lang])
     assert text("idle_body", "de", seconds=7) == "Das Gespräch wird in 7 Sekunden gelöscht."
 
 

@@ -1,4 +1,5 @@
-"""The kiosk's and the widget's suggested questions against the real knowledge base (real embedder). Slow."""
+"""The kiosk's and the widget's suggested questions (the event profile's) against the real knowledge base (real
+embedder). Slow."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import pytest
 
 from assistant.answering import Answerer
 from assistant.app import Assistant
-from assistant.ui.texts import SUGGESTIONS
 
 pytestmark = pytest.mark.slow
 
@@ -23,9 +23,10 @@ EXPECTED = (
 
 @pytest.mark.parametrize("language", ["de", "en"])
 def test_every_suggested_question_finds_its_document_and_gets_an_answer(real: Assistant, language: str) -> None:
-    quoted = Answerer(real.retriever, None, real.settings)  # the quoted-answer route: no chat model needed
-    assert len(SUGGESTIONS[language]) == len(EXPECTED)
-    for question, doc_id in zip(SUGGESTIONS[language], EXPECTED, strict=True):
+    quoted = Answerer(real.retriever, None, real.settings, real.event)  # quoted answers: no chat model needed
+    suggestions = real.event.questions(language)  # knowledge/event.toml's, read by build_assistant
+    assert len(suggestions) == len(EXPECTED)
+    for question, doc_id in zip(suggestions, EXPECTED, strict=True):
         found = [p.chunk.doc_id for p in real.search(question, k=5)]
         assert doc_id in found, (question, found)
         answer = quoted.ask(question, language=language)

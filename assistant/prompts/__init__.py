@@ -1,4 +1,8 @@
-"""Prompts are data: one versioned YAML file, rendered strictly (a missing variable is an error)."""
+"""Prompts are data: one versioned YAML file, rendered strictly (a missing variable is an error).
+
+The fair-specific words come in as variables (``event``: the event profile's facts, see ``assistant/event.py``);
+the file itself names no fair.
+"""
 
 from __future__ import annotations
 
@@ -26,8 +30,11 @@ def prompt_version(name: str = "answer") -> str:
 
 
 def text(key: str, language: str, name: str = "answer") -> str:
-    """A fixed sentence (refusal, notes) in a language."""
-    return str(load_prompts(name)[key][language]).strip()
+    """A fixed sentence (refusal, notes) in a language; a sentence with variables needs ``render``."""
+    value = str(load_prompts(name)[key][language])
+    if "{{" in value or "{%" in value:
+        raise ValueError(f"prompt {name}.yaml:{key} has variables: render it with prompts.render")
+    return value.strip()
 
 
 def render(key: str, language: str, name: str = "answer", **variables: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from html import escape
 from typing import TYPE_CHECKING, Any, Literal
 
 import gradio as gr
@@ -10,10 +11,11 @@ import gradio as gr
 from ..web_security import RateLimiter
 from .conversation import Conversation, stream_answer
 from .render import render_conversation
-from .texts import SUGGESTIONS, Language, text
+from .texts import Language, text
 
 if TYPE_CHECKING:
     from ..app import Assistant
+    from ..event import EventProfile
 
 Ask = Callable[[Conversation, str, gr.Request], Iterator[list[Any]]]
 
@@ -64,13 +66,29 @@ def question_field(lang: Language, clear: bool = False) -> Any:
     return gr.update(label=label, placeholder=placeholder)
 
 
-def suggested(ask: Ask, index: int) -> Callable[[Conversation, gr.Request], Iterator[list[Any]]]:
-    """A suggestion button's handler: asks the suggestion at ``index`` in the conversation's language."""
+def suggested(ask: Ask, event: EventProfile, index: int) -> Callable[[Conversation, gr.Request], Iterator[list[Any]]]:
+    """A suggestion button's handler: asks the event's suggestion at ``index`` in the conversation's language
+    (nothing, when that language has fewer: the button is hidden then)."""
 
     def handler(conv: Conversation, request: gr.Request) -> Iterator[list[Any]]:
-        yield from ask(conv, SUGGESTIONS[conv.language][index], request)
+        questions = event.questions(conv.language)
+        yield from ask(conv, questions[index] if index < len(questions) else "", request)
 
     return handler
+
+
+def suggestion_buttons(event: EventProfile, lang: Language, count: int) -> list[Any]:
+    """Updates for ``count`` suggestion buttons: the event's questions in ``lang``, the buttons beyond them hidden."""
+    questions = event.questions(lang)[:count]
+    return [
+        gr.update(value=questions[i], visible=True) if i < len(questions) else gr.update(value="", visible=False)
+        for i in range(count)
+    ]
+
+
+def header_html(title: str, subtitle: str, lang: Language) -> str:
+    """A screen's heading and the line below it (the event's, escaped)."""
+    return f'<div class="fa-header" lang="{lang}"><h1>{escape(title)}</h1><p>{escape(subtitle)}</p></div>'
 
 
 # Screen changes (language, reset, first load) are instant: no progress overlay over the texts.

@@ -15,26 +15,36 @@ from typing import Any
 import gradio as gr
 
 from ..app import Assistant
+from ..event import EventProfile
 from ..settings import Settings
-from .common import QUIET, ScreenLimiter, answer_events, asker, question_field, suggested
+from .common import (
+    QUIET,
+    ScreenLimiter,
+    answer_events,
+    asker,
+    header_html,
+    question_field,
+    suggested,
+    suggestion_buttons,
+)
 from .conversation import Conversation
 from .render import render_conversation
 from .static import read_static
-from .texts import LANGUAGES, SUGGESTIONS, TEXTS, Language, text
+from .texts import LANGUAGES, TEXTS, Language, text
 
-N_SUGGESTIONS = max(len(q) for q in SUGGESTIONS.values())
 QUEUE_LIMIT = 4  # gradio runs this many answers of the kiosk at once; the rest wait in gradio's queue
 
 
-def header_html(lang: Language) -> str:
-    return (
-        f'<div class="fa-header" lang="{lang}"><h1>{escape(text("title", lang))}</h1>'
-        f"<p>{escape(text('subtitle', lang))}</p></div>"
-    )
+def kiosk_header(event: EventProfile, lang: Language) -> str:
+    return header_html(event.text("title", lang), event.text("subtitle", lang), lang)
 
 
-def attract_html(lang: Language) -> str:
-    return f'<h2 class="fa-attract-title" lang="{lang}">{escape(text("suggestions", lang))}</h2>'
+def attract_html(event: EventProfile, lang: Language) -> str:
+    """The attract screen's greeting, and the heading over the suggested questions when there are any."""
+    greeting = f'<p class="fa-greeting" lang="{lang}">{escape(event.text("greeting", lang))}</p>'
+    if not event.questions(lang):
+        return greeting
+    return greeting + f'<h2 class="fa-attract-title" lang="{lang}">{escape(text("suggestions", lang))}</h2>'
 
 
 def kiosk_head(settings: Settings) -> str:
@@ -54,17 +64,25 @@ def kiosk_head(settings: Settings) -> str:
     )
 
 
+def page_title(event: EventProfile, lang: Language) -> str:
+    """The browser tab's title: the fair's name and the screen's heading (the heading alone without a name)."""
+    name, title = event.name[lang], event.text("title", lang)
+    return f"{name} · {title}" if name else title
+
+
 def build_kiosk(assistant: Assistant, settings: Settings) -> gr.Blocks:
     default: Language = settings.kiosk_language
     idle_s = settings.kiosk_idle_s
     limiter = ScreenLimiter(settings.rate_limit_per_minute)
+    event = assistant.event
+    n_suggestions = max(len(event.questions(lang)) for lang in LANGUAGES)
 
-    with gr.Blocks(title="IMTS 2024 · Dortmund", analytics_enabled=False, fill_width=True) as kiosk:
+    with gr.Blocks(title=page_title(event, default), analytics_enabled=False, fill_width=True) as kiosk:
         # A value, not a factory: gradio deep-copies it per session; a factory would run as an extra load event
         # that can overwrite what the screen's own load event set.
         state = gr.State(Conversation(language=default), time_to_live=max(600.0, idle_s * 2))
         with gr.Row(elem_id="fa-kiosk-top", equal_height=True):
-            header = gr.Markdown(header_html(default), elem_id="fa-kiosk-header", latex_delimiters=[], scale=1)
+            header = gr.Markdown(kiosk_header(event, default), elem_id="fa-kiosk-header", latex_delimiters=[], scale=1)
             lang_buttons: dict[Language, gr.Button] = {
                 code: gr.Button(
                     name,
@@ -77,10 +95,18 @@ def build_kiosk(assistant: Assistant, settings: Settings) -> gr.Blocks:
                 for code, name in zip(LANGUAGES, ("Deutsch", "English"), strict=True)
             }
         with gr.Column(elem_id="fa-attract") as attract:
-            attract_title = gr.Markdown(attract_html(default), elem_id="fa-attract-title", latex_delimiters=[])
+            attract_title = gr.Markdown(attract_html(event, default), elem_id="fa-attract-title", latex_delimiters=[])
             with gr.Row(elem_id="fa-suggestions"):
+                initial = event.questions(default)
                 suggestions = [
-                    gr.Button(q, elem_classes=["fa-suggestion"], size="lg", min_width=280) for q in SUGGESTIONS[default]
+                    gr.Button(
+                        initial[i] if i < len(initial) else "",
+                        visible=i < len(initial),
+                        elem_classes=["fa-suggestion"],
+                        size="lg",
+                        min_width=280,
+                    )
+                    for i in range(n_suggestions)
                 ]
         conversation = gr.Markdown(
             render_conversation([], default, "kiosk"),
@@ -111,10 +137,10 @@ def build_kiosk(assistant: Assistant, settings: Settings) -> gr.Blocks:
             lang = conv.language
             return [
                 conv,
-                header_html(lang),
-                attract_html(lang),
+                kiosk_header(event, lang),
+                attract_html(event, lang),
                 gr.update(visible=not conv.exchanges),
-                *[gr.update(value=q, visible=True) for q in SUGGESTIONS[lang]],
+                *suggestion_buttons(event, lang, n_suggestions),
                 render_conversation(conv.exchanges, lang, "kiosk"),
                 question_field(lang, clear),
                 text("send", lang),
@@ -130,7 +156,7 @@ def build_kiosk(assistant: Assistant, settings: Settings) -> gr.Blocks:
         events = answer_events([state, conversation, question, attract], status, "kiosk-answer", QUEUE_LIMIT)
         gr.on([question.submit, send.click], ask, inputs=[state, question], **events)
         for i, button in enumerate(suggestions):
-            button.click(suggested(ask, i), inputs=[state], **events)
+            button.click(suggested(ask, event, i), inputs=[state], **events)
 
         def switch(lang: Language) -> Callable[[Conversation], list[Any]]:
             def handler(conv: Conversation) -> list[Any]:

@@ -7,6 +7,7 @@ rest is a 404 before gradio sees it.
 
 from __future__ import annotations
 
+import json
 import re
 
 from fastapi import FastAPI
@@ -16,6 +17,7 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..app import Assistant
+from ..event import LANGUAGES, EventProfile
 from ..settings import Settings
 from .static import read_static
 
@@ -60,10 +62,12 @@ def mount_screens(app: FastAPI, assistant: Assistant, settings: Settings) -> Fas
     def favicon() -> Response:
         return Response(status_code=204)
 
+    script = embed_script(assistant.event)
+
     @app.get(f"{WIDGET_PATH}/embed.js", include_in_schema=False)
     def embed_js() -> Response:  # before the /widget mount, which would otherwise take this path
         headers = {"Cache-Control": "public, max-age=300"}
-        return Response(read_static("embed.js"), media_type="text/javascript; charset=utf-8", headers=headers)
+        return Response(script, media_type="text/javascript; charset=utf-8", headers=headers)
 
     # gradio's bundled font (no web fonts) without its semi-bold file, which holds only a few dozen glyphs:
     # bold text would mix in glyphs of another font.
@@ -95,6 +99,20 @@ def mount_screens(app: FastAPI, assistant: Assistant, settings: Settings) -> Fas
         )
         _guard(app, path)
     return app
+
+
+_LABELS = re.compile(r"/\* fa:labels \*/.*?/\* /fa:labels \*/", re.S)
+
+
+def embed_script(event: EventProfile) -> str:
+    """``static/embed.js`` with the event's launcher labels in place of its neutral ones (as a JSON object, every
+    character beyond ASCII escaped: nothing in a label can end the string or the script)."""
+    labels = json.dumps({lang: event.text("embed_label", lang) for lang in LANGUAGES}, ensure_ascii=True)
+    labels = labels.replace("<", "\\u003c")
+    script, found = _LABELS.subn(lambda _: labels, read_static("embed.js"), count=1)
+    if not found:
+        raise AssertionError("static/embed.js lost its /* fa:labels */ marker")
+    return script
 
 
 def _guard(app: FastAPI, path: str) -> None:

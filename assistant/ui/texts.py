@@ -1,6 +1,7 @@
-"""Every word the visitor screens show, in German and English, and the suggested questions.
+"""Every word the visitor screens show, in German and English, that is the same at every fair.
 
-The suggestions are questions the documents in ``knowledge/`` answer (a test asks them against the real index).
+What names the fair — the screens' titles, subtitles, greeting, the suggested questions, the embed button's
+label — comes from the event profile (``assistant/event.py``, the knowledge folder's ``event.toml``).
 """
 
 from __future__ import annotations
@@ -11,11 +12,6 @@ Language = Literal["de", "en"]
 LANGUAGES: tuple[Language, ...] = ("de", "en")
 
 TEXTS: dict[str, dict[Language, str]] = {
-    "title": {"de": "Fragen Sie die Dortmunder Delegation", "en": "Ask the Dortmund delegation"},
-    "subtitle": {
-        "de": "IMTS 2024 in Chicago: Unternehmen, Forschung und Partner aus Dortmund. Antworten mit Quellen.",
-        "en": "IMTS 2024 in Chicago: companies, research and partners from Dortmund. Answers with sources.",
-    },
     "suggestions": {"de": "Zum Beispiel:", "en": "For example:"},
     "input_label": {"de": "Ihre Frage", "en": "Your question"},
     "placeholder": {"de": "Frage eingeben …", "en": "Type your question …"},
@@ -59,31 +55,7 @@ TEXTS: dict[str, dict[Language, str]] = {
         "en": "The conversation will be cleared in {seconds} seconds.",
     },
     "idle_stay": {"de": "Weiter fragen", "en": "Keep asking"},
-    "widget_title": {"de": "Fragen zur Dortmunder Delegation", "en": "Questions about the Dortmund delegation"},
-    "widget_hint": {
-        "de": "Antworten aus den Unterlagen der Delegation, mit Quellen.",
-        "en": "Answers from the delegation's materials, with sources.",
-    },
     "opens_new_tab": {"de": "öffnet in neuem Tab", "en": "opens in a new tab"},
-}
-
-SUGGESTIONS: dict[Language, tuple[str, ...]] = {
-    "de": (
-        "Welche Dortmunder Unternehmen stellen auf der IMTS 2024 aus?",
-        "Wann und wo fand die IMTS 2024 statt?",
-        "Was entwickelt die GRIP GmbH?",
-        "Wann war der Dortmunder Business Empfang in Chicago?",
-        "Wann hat Borussia Dortmund sein Büro in New York eröffnet?",
-        "Welche Fraunhofer-Institute gibt es in Dortmund?",
-    ),
-    "en": (
-        "Which Dortmund companies exhibit at IMTS 2024?",
-        "When and where did IMTS 2024 take place?",
-        "What does GRIP GmbH develop?",
-        "When was the Dortmund Business Reception in Chicago?",
-        "When did Borussia Dortmund open its New York office?",
-        "Which Fraunhofer institutes are in Dortmund?",
-    ),
 }
 
 

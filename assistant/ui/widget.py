@@ -13,23 +13,34 @@ from typing import Any
 import gradio as gr
 
 from ..app import Assistant
+from ..event import EventProfile
 from ..settings import Settings
-from .common import QUIET, ScreenLimiter, answer_events, asker, question_field, suggested
+from .common import (
+    QUIET,
+    ScreenLimiter,
+    answer_events,
+    asker,
+    header_html,
+    question_field,
+    suggested,
+    suggestion_buttons,
+)
 from .conversation import Conversation
 from .render import render_conversation
 from .static import read_static
-from .texts import SUGGESTIONS, Language, language, text
+from .texts import LANGUAGES, Language, language, text
 
 N_SUGGESTIONS = 3
 QUEUE_LIMIT = 4
 WIDGET_TTL_S = 3600.0  # an abandoned widget's conversation is dropped from the server's memory after this
 
 
-def widget_header(lang: Language) -> str:
-    return (
-        f'<div class="fa-header" lang="{lang}"><h1>{escape(text("widget_title", lang))}</h1>'
-        f"<p>{escape(text('widget_hint', lang))}</p></div>"
-    )
+def widget_header(event: EventProfile, lang: Language) -> str:
+    return header_html(event.text("widget_title", lang), event.text("widget_subtitle", lang), lang)
+
+
+def greeting_html(event: EventProfile, lang: Language) -> str:
+    return f'<p class="fa-greeting" lang="{lang}">{escape(event.text("greeting", lang))}</p>'
 
 
 def widget_head() -> str:
@@ -38,9 +49,12 @@ def widget_head() -> str:
 
 def build_widget(assistant: Assistant, settings: Settings) -> gr.Blocks:
     limiter = ScreenLimiter(settings.rate_limit_per_minute)
-    with gr.Blocks(title="Dortmund @ IMTS 2024", analytics_enabled=False, fill_width=True) as widget:
+    event = assistant.event
+    n_suggestions = min(N_SUGGESTIONS, max(len(event.questions(lang)) for lang in LANGUAGES))
+    initial = event.questions("en")
+    with gr.Blocks(title=event.text("widget_title", "en"), analytics_enabled=False, fill_width=True) as widget:
         state = gr.State(Conversation(language="en"), time_to_live=WIDGET_TTL_S)  # deep-copied per session
-        header = gr.Markdown(widget_header("en"), elem_id="fa-widget-header", latex_delimiters=[])
+        header = gr.Markdown(widget_header(event, "en"), elem_id="fa-widget-header", latex_delimiters=[])
         conversation = gr.Markdown(
             render_conversation([], "en", "widget"),
             elem_id="fa-widget-conversation",
@@ -49,8 +63,15 @@ def build_widget(assistant: Assistant, settings: Settings) -> gr.Blocks:
             header_links=False,
         )
         with gr.Column(elem_id="fa-widget-suggestions") as suggestion_box:
+            greeting = gr.Markdown(greeting_html(event, "en"), elem_id="fa-widget-greeting", latex_delimiters=[])
             suggestions = [
-                gr.Button(q, elem_classes=["fa-suggestion"], size="md") for q in SUGGESTIONS["en"][:N_SUGGESTIONS]
+                gr.Button(
+                    initial[i] if i < len(initial) else "",
+                    visible=i < len(initial),
+                    elem_classes=["fa-suggestion"],
+                    size="md",
+                )
+                for i in range(n_suggestions)
             ]
         status = gr.Markdown("", elem_id="fa-widget-status")
         with gr.Row(elem_id="fa-widget-ask", equal_height=True):
@@ -71,16 +92,17 @@ def build_widget(assistant: Assistant, settings: Settings) -> gr.Blocks:
             lang = conv.language
             return [
                 conv,
-                widget_header(lang),
+                widget_header(event, lang),
                 render_conversation(conv.exchanges, lang, "widget"),
                 gr.update(visible=not conv.exchanges),
-                *[gr.update(value=q) for q in SUGGESTIONS[lang][:N_SUGGESTIONS]],
+                greeting_html(event, lang),
+                *suggestion_buttons(event, lang, n_suggestions),
                 question_field(lang, clear),
                 text("send", lang),
                 text("new", lang),
             ]
 
-        screen_outputs = [state, header, conversation, suggestion_box, *suggestions, question, send, new]
+        screen_outputs = [state, header, conversation, suggestion_box, greeting, *suggestions, question, send, new]
 
         def start(conv: Conversation, request: gr.Request) -> list[Any]:
             conv.language = language(request.query_params.get("lang") if request else None, default="en")
@@ -92,7 +114,7 @@ def build_widget(assistant: Assistant, settings: Settings) -> gr.Blocks:
         events = answer_events([state, conversation, question, suggestion_box], status, "widget-answer", QUEUE_LIMIT)
         gr.on([question.submit, send.click], ask, inputs=[state, question], **events)
         for i, button in enumerate(suggestions):
-            button.click(suggested(ask, i), inputs=[state], **events)
+            button.click(suggested(ask, event, i), inputs=[state], **events)
 
         def reset(conv: Conversation) -> list[Any]:
             conv.reset()

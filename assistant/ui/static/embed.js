@@ -1,7 +1,8 @@
 /* The embed snippet for other websites:
      <script src="http://HOST:7860/widget/embed.js" defer></script>
    adds a launcher button that opens the assistant's /widget in an iframe. Optional attributes on the tag:
-   data-lang="de|en" (default: the page's <html lang>), data-label="…" (the button's text).
+   data-lang="de|en" (default: the page's <html lang>), data-label="…" (the button's text; by default the event
+   profile's embed_label, which the server writes into this script where the marked labels below stand).
    The iframe cannot navigate the host page (sandbox without allow-top-navigation); the widget's server only
    lets itself be framed by the origins in its allowed_embed_origins setting. */
 (() => {
@@ -13,15 +14,17 @@
   const origin = new URL(script.src, window.location.href).origin;
   const pageLang = (script.dataset.lang || document.documentElement.lang || "en").slice(0, 2).toLowerCase();
   const lang = pageLang === "de" ? "de" : "en";
+  const labels = /* fa:labels */ { de: "Fragen Sie den Messe-Assistenten", en: "Ask the event assistant" } /* /fa:labels */;
+  const label = script.dataset.label || labels[lang];
   const words = {
-    de: { open: "Fragen zur Dortmunder Delegation", close: "Chat schließen", title: "Chat: Fragen zur Dortmunder Delegation" },
-    en: { open: "Ask the Dortmund delegation", close: "Close chat", title: "Chat: ask the Dortmund delegation" },
+    de: { open: label, close: "Chat schließen", title: "Chat: " + label },
+    en: { open: label, close: "Close chat", title: "Chat: " + label },
   }[lang];
 
   const launcher = document.createElement("button");
   launcher.type = "button";
   launcher.id = "fair-assistant-launcher";
-  launcher.textContent = script.dataset.label || words.open;
+  launcher.textContent = words.open;
   launcher.setAttribute("aria-expanded", "false");
   launcher.setAttribute("aria-controls", "fair-assistant-panel");
   Object.assign(launcher.style, {
