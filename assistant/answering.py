@@ -247,7 +247,7 @@ class Answerer:
             yield TokenEvent(text)
             yield finish(text, "refusal", reason, ())
             return
-        query, previous = standalone_question(question, history, lang)
+        query, previous = standalone_question(question, history, lang, self.settings.max_question_chars)
         passages = self._retrieve(question, query, previous)
         timings["retrieve_ms"] = _ms(started)
 
