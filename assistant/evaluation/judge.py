@@ -1,7 +1,7 @@
 """Faithfulness beyond string overlap: the local chat model judges each claim of an answer against the
 passages the answer cites, with a fixed rubric (``prompts/judge.yaml``) and a one-word verdict.
 
-What it can see that the name/number/date check cannot: a claim made of common words ("ITB has an office in
+What it can see that the name/number/date check cannot: a claim made of common words ("The exhibitor has an office in
 the United States"), a wrong relation between right names, a contradiction. Its limits, stated in every report:
 the judge is the same 1.5B model that wrote the answer (it shares its blind spots and tends to agree with
 itself), it judges German passages against English claims through its own translation, and its verdicts on
