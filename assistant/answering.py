@@ -30,7 +30,8 @@ from .grounding import (
     strip_citations,
     unsupported_denial,
 )
-from .lang import detect_language
+from .lang import SUPPORTED, detect_language
+from .lang.resources import alternation, any_of, resources
 from .lexical import tokenize
 from .questions import accepted_question
 from .retrieval import HybridRetriever, diversify
@@ -48,17 +49,15 @@ from .types import (
     Turn,
 )
 
-_FOLLOW_UP_WORDS = {
-    "en": set("it its they them their there that this he she him her his those these one ones such".split()),
-    "de": set(
-        "es sie ihr ihre ihren ihrem dort da das dies diese dieser dieses er ihn ihm sein seine deren dessen".split()
-    ),
-}
-_FOLLOW_UP_OPENERS = re.compile(r"^\s*(and|also|what about|how about|und|auch|was ist mit|wie steht es mit)\b", re.I)
+_LANGUAGE = resources()
+# A question that leans on the one before: a pronoun or "there" (of its language, or English), or an opener
+# ("And …", „Was ist mit …“) of any language.
+_FOLLOW_UP_WORDS = {code: language.follow_up_words for code, language in _LANGUAGE.languages.items()}
+_FOLLOW_UP_OPENERS = re.compile(rf"^\s*{alternation(_LANGUAGE.words('follow_up_openers'))}\b", re.I)
 
 
 def answer_language(question: str, settings: Settings, requested: str | None) -> str:
-    if requested in ("de", "en"):
+    if requested in SUPPORTED:
         return requested
     if settings.answer_language != "auto":
         return settings.answer_language
@@ -128,22 +127,18 @@ def build_messages(
 
 # The cores of "I don't know" in both languages: the refusal sentence itself and the ways a small model
 # rephrases it ("The founding year is not stated in the sources. Please ask the booth staff.").
-_REFUSAL_MARKERS = re.compile(
-    r"not in my materials|nicht in meinen unterlagen|not (stated|mentioned|given|provided|included|contained) in "
-    r"(the|these|my) (sources|materials|documents)|(steht|stehen|ist|sind) (in den (quellen|unterlagen) )?nicht "
-    r"(in den (quellen|unterlagen)|angegeben|enthalten|genannt)|ask the booth staff|fragen sie das standpersonal"
-)
+_REFUSAL_MARKERS = any_of(_LANGUAGE.patterns("refusal_patterns"), 0)  # matched in the folded answer
 # The kinds of value a quoted sentence may give when the model's answer left it out (see Answerer._instead). Not
 # names: every capitalised German noun would count as one.
 QUOTED_SLOTS = ("web", "number")
-_NOT_KNOWN_SECTION = re.compile(r"nicht bekannt|not known|unknown|unbekannt", re.I)
+_NOT_KNOWN_SECTION = re.compile("|".join(map(re.escape, _LANGUAGE.words("not_known_sections"))), re.I)
 
 
 def is_refusal(text: str, language: str) -> bool:
     """The model said it does not know (in either language), perhaps in its own words; short answers only,
     so an answer that gives facts and adds "other details are not in the sources" still counts as an answer."""
     folded = re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", text.lower())).strip()
-    longest = max(len(prompts.text("refusal", lang)) for lang in ("de", "en"))
+    longest = max(len(prompts.text("refusal", lang)) for lang in SUPPORTED)
     return len(folded) <= longest + 80 and _REFUSAL_MARKERS.search(folded) is not None
 
 

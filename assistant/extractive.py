@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 
 from .chunking import split_sentences
 from .focus import says_unknown
+from .lang.resources import resources
 from .lexical import tokenize
 from .slots import WEB_WORDS, fills_slot
 from .types import Passage
@@ -17,6 +18,13 @@ from .types import Passage
 QUOTE_SHARED = 2  # words a quoted sentence must share with the question (slot_quote)
 # A sentence that shares only these with a question after a website names a different site.
 _WEB_WORDS = frozenset(tokenize(" ".join(WEB_WORDS)))
+
+
+def _quotes(language: str) -> tuple[str, str]:
+    """The quotation marks of ``language`` („…“ in German), typographic English ones for a language without a file."""
+    resource = resources().get(language)
+    opening, closing = resource.quotes if resource is not None else ("“", "”")
+    return opening, closing
 
 
 def best_sentences(question: str, passage: Passage, limit: int = 2) -> list[str]:
@@ -42,7 +50,7 @@ def extractive_answer(
         if len(chosen) == max_passages:
             break
     chosen.sort()
-    open_q, close_q = ("„", "“") if language == "de" else ("“", "”")
+    open_q, close_q = _quotes(language)
     quotes = [f"{open_q}{' '.join(best_sentences(question, passages[i]))}{close_q} [{i + 1}]" for i in chosen]
     return f"{intro} " + " ".join(quotes), [i + 1 for i in chosen]
 
@@ -82,7 +90,7 @@ def slot_quote(
     if best is None:
         return None
     _, n, sentence = best
-    open_q, close_q = ("„", "“") if language == "de" else ("“", "”")
+    open_q, close_q = _quotes(language)
     return f"{intro} {open_q}{sentence}{close_q} [{n}]", [n]
 
 
@@ -96,7 +104,7 @@ def draft_quote(
     if not cited or any(passages[n - 1].chunk.language != language for n in cited):
         return None
     said = set(tokenize(draft))
-    open_q, close_q = ("„", "“") if language == "de" else ("“", "”")
+    open_q, close_q = _quotes(language)
     quotes: list[str] = []
     numbers: list[int] = []
     for n in cited:

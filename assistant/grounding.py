@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .lang import FUNCTION_WORDS
+from .lang.resources import alternation, resources
 from .lexical import STOPWORDS as _STOPWORDS
 
 DateValue = tuple[int | None, int, int | None]  # (year, month, day)
@@ -55,11 +56,24 @@ class _Number:
     provide: frozenset[Decimal]  # what the mention offers when it stands in a passage
 
 
+_LANGUAGE = resources()
+
+
+def _strip_accents(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+_SPELL_OUT = str.maketrans(_LANGUAGE.mapping("transliteration"))  # "ü" → "ue", "ß" → "ss"
+# … and back to the bare letter, once accents are gone: "ue" → "u" (not "ss" → "s": "ß" has no bare letter)
+_BARE = [(spelled, _strip_accents(letter)) for letter, spelled in _LANGUAGE.mapping("transliteration").items()]
+_BARE = [(spelled, bare) for spelled, bare in _BARE if len(bare) == 1 and bare.isascii() and bare != spelled]
+
+
 def _fold(text: str) -> str:
     """Lower-case ASCII words separated by single spaces; "Müller", "Mueller" and "Muller" all fold alike."""
-    text = text.lower().replace("ß", "ss").replace("ä", "ae").replace("ö", "oe").replace("ü", "ue")
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    text = text.replace("ae", "a").replace("oe", "o").replace("ue", "u")
+    text = _strip_accents(text.lower().translate(_SPELL_OUT))
+    for spelled, bare in _BARE:
+        text = text.replace(spelled, bare)
     return " " + " ".join(re.sub(r"[^a-z0-9]+", " ", text).split()) + " "
 
 
@@ -67,88 +81,59 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(_fold(text).split())
 
 
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        """januar jänner january jan jän|februar feber february feb|märz march mär mrz mar|april apr|mai may|juni june
-        jun|juli july jul|august aug|september sept sep|oktober october okt oct|november nov|dezember december dez
-        dec""".split("|"),
-        start=1,
-    )
-    for name in names.split()
-}
+_MONTHS = _LANGUAGE.mapping("months") | _LANGUAGE.mapping("month_abbreviations")
 _M = "(" + "|".join(sorted((k[0].upper() + k[1:] for k in _MONTHS), key=len, reverse=True)) + r")\b\.?"
 _D = r"(?<![\d.,])(\d{1,2})"
-_O = r"(?:st|nd|rd|th|\.)?"
+_ORDINAL = alternation(_LANGUAGE.words("ordinal_suffixes"))  # "13th"
+_O = rf"(?:{_ORDINAL}|\.)?"  # "13th", "13."
 _Y = r"(\d{4})(?!\d)"
-_S = r"(?:st|nd|rd|th)?"
-_TO = r"\s*(?:bis|to|through|until|und|and|–|-|—)\s*"
+_S = rf"(?:{_ORDINAL})?"
+_OF = rf"(?:{alternation(_LANGUAGE.words('date_prepositions'))}\s+)?"  # "13th of September"
+_TO = rf"\s*{alternation(_LANGUAGE.words('range_words') + _LANGUAGE.words('range_dashes'))}\s*"
 _DATE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), layout)
     for pattern, layout in (
         (r"(?<![\d.])(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4}|\d{2})(?!\d)", "dmy"),  # 13.09.2024
         (r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)", "ymd"),  # 2024-09-13
-        (rf"{_D}{_O}{_TO}(\d{{1,2}}){_O}\s+(?:of\s+)?{_M}(?:,?\s+{_Y})?", "ddmy"),  # 9. bis 14. September 2024
+        (rf"{_D}{_O}{_TO}(\d{{1,2}}){_O}\s+{_OF}{_M}(?:,?\s+{_Y})?", "ddmy"),  # 9. bis 14. September 2024
         (rf"{_M}\s+(\d{{1,2}}){_O}{_TO}(\d{{1,2}}){_S}(?!\d)(?:,?\s+{_Y})?", "mddy"),  # September 9–14, 2024
-        (rf"{_D}{_O}\s+(?:of\s+)?{_M}(?:,?\s+{_Y})?", "dmy"),  # 13. Sept. 2024, 13 September
+        (rf"{_D}{_O}\s+{_OF}{_M}(?:,?\s+{_Y})?", "dmy"),  # 13. Sept. 2024, 13 September
         (rf"{_M}\s+(\d{{1,2}}){_S}(?!\d)(?:,?\s+{_Y})?", "mdy"),  # September 13, 2024; Sept. 13
         (rf"{_M}\s+{_Y}", "my"),  # März 1987
     )
 )
 _CITATION = re.compile(r"\[\s*\d+(?:\s*[,;–-]\s*\d+)*\s*\]")
 _LIST_MARKER = re.compile(rf"(?m)^[ \t]*(?:[-*•][ \t]*)?\d{{1,2}}[.)](?=[ \t])(?![ \t]+{_M})")
-_SCALES = {w: 10**3 for w in ("tausend", "thousand")} | {w: 10**6 for w in ("millionen", "million", "millions", "mio")}
-_SCALES |= {w: 10**9 for w in ("milliarden", "milliarde", "billions", "billion", "mrd")}
+_SCALES = _LANGUAGE.mapping("scales")
 _NUMBER = re.compile(
-    r"(?<!\w)(\d+(?:[.,\u00a0\u202f\u2009']\d+)*)(?:\s?(" + "|".join(_SCALES) + r")\b\.?)?", re.IGNORECASE
+    r"(?<!\w)(\d+(?:[.,\u00a0\u202f\u2009']\d+)*)(?:\s?(" + alternation(_SCALES) + r")\b\.?)?", re.IGNORECASE
 )
 _YEAR_SLASH = re.compile(r"(?<!\w)(\d{4})/(\d{2})(?!\d)")
-_TITLE = re.compile(r"(?:\b(?:Prof|Dr|Dipl|Ing|Mr|Mrs|Ms|Hr)\.[-\s]?)+")
+_TITLE = re.compile(rf"(?:\b{alternation(_LANGUAGE.words('title_abbreviations'))}\.[-\s]?)+")
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 
-_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday montag dienstag mittwoch donnerstag freitag"
-_BREAKS = _words(" ".join([*_MONTHS, *_SCALES]) + f" {_WEEKDAYS} samstag sonntag")
-_FUNCTION = _words(
-    """der die das den dem des ein eine einen einem einer eines im in am an auf aus bei mit nach seit von vom zu zum
-    zur für über unter laut gemäß während wegen auch und oder aber doch dort hier es er sie wir ich ihr ihre sein seine
-    diese dieser dieses jede jeder jedes alle viele einige mehrere weitere andere beide zudem außerdem ja nein bitte
-    danke leider wie wo wann was wer welche welcher welches warum dann daher deshalb so neben ob mal ihren ihrem
-    ihrer seinen seinem seiner unser unsere folgende folgenden große kleine wichtige aktuelle aktuellere neue erste
-    letzte genaue konkrete insgesamt heute damals derzeit zunächst später zusätzlich bereits rund etwa stand the a an
-    at on of for from by with to and or but this that these those it its he she they we you i there here yes no also
-    however according please unfortunately sorry as since during after before while when where what who which how why
-    our your their his her my many some all several other both each every most more further then thus if besides
-    alongside under today currently later earlier finally overall meanwhile together additionally moreover first
-    next"""
-)
-_COMMON = _words(
-    "i ok ai ki faq am pm hello hi yes no note please thanks thank sorry unfortunately however internet email e-mail"
-    " website web online english englisch deutsch german mr mrs ms dr prof herr frau"
-)
-_GENERIC = _words(
-    """university universität hochschule fachhochschule college school schule institute institut center centre zentrum
-    centrum society gesellschaft company firma unternehmen association verband verein chamber kammer handelskammer
-    commerce handel industry industrie trade fair messe fachmesse show exhibition ausstellung office büro agency
-    agentur city stadt department abteilung ministry ministerium foundation stiftung network netzwerk reception
-    empfang business economic economy wirtschaft development förderung technical technische technology technologie
-    applied angewandte sciences science wissenschaften wissenschaft arts research forschung international
-    internationale national german deutsch american amerikanisch european europäisch gmbh mbh ag kg co inc ltd llc ev
-    region delegation pavilion pavillon summit award preis consulate konsulat consul konsul governor gouverneur mayor
-    bürgermeister north south east west nord süd ost campus faculty fakultät herr frau group gruppe engineering
-    technik systems system factory fabrik capital hauptstadt commission kommission state staat staatliche family
-    familie digital year jahr entrepreneur unternehmer"""
-)
-_EQUIVALENTS: dict[str, tuple[str, ...]] = {}
-for _group in (
-    "germany|deutschland", "usa|us|united states|vereinigte staaten|america|amerika", "europe|europa",
-    "canada|kanada", "mexico|mexiko", "munich|münchen", "cologne|köln", "vienna|wien", "nuremberg|nürnberg",
-    "austria|österreich", "switzerland|schweiz", "netherlands|niederlande", "italy|italien", "france|frankreich",
-    "spain|spanien", "poland|polen", "turkey|türkei", "czech republic|tschechien", "ruhr area|ruhrgebiet",
-    "north rhine westphalia|nordrhein westfalen|nrw", "bavaria|bayern", "singapore|singapur",
-):  # fmt: skip
-    _members = [_fold(m).strip() for m in _group.split("|")]
+
+def _section(name: str) -> frozenset[str]:
+    """A section of every language's words, folded."""
+    return _words(" ".join(_LANGUAGE.words(name)))
+
+
+_BREAKS = _words(" ".join([*_MONTHS, *_SCALES, *_LANGUAGE.words("weekdays")]))
+_FUNCTION = _section("function_words")
+_COMMON = _section("common_words")
+_GENERIC = _section("organisation_words")
+_EQUIVALENTS: dict[str, tuple[str, ...]] = {}  # a place's names in each language count as equal
+for _group in _LANGUAGE.groups("place_names").values():
+    _members = [_fold(m).strip() for m in _group]
     for _member in _members:
         _EQUIVALENTS[_member] = tuple(m for m in _members if m != _member)
+_NAME_SUFFIXES = alternation(_LANGUAGE.words("name_stem_suffixes"))
+
+
+def _capitalises_nouns(language: str) -> bool | None:
+    """Whether ``language`` capitalises every noun (German) or only names (English); None for one without a file."""
+    resource = _LANGUAGE.get(language)
+    return None if resource is None else resource.capitalises_nouns
 
 
 def _blank(match: re.Match[str]) -> str:
@@ -161,25 +146,31 @@ def strip_citations(text: str) -> str:
 
 
 # Source numbers in a row, perhaps joined by a word: "[1][2]", "[1] and [2]", „[1] und [2]“.
-_CITES = r"(?:\s*" + _CITATION.pattern + r")(?:\s*(?:,|&|and|und|sowie)?\s*" + _CITATION.pattern + r")*"
+_JOINERS = alternation(_LANGUAGE.words("citation_joiners"))
+_CITES = r"(?:\s*" + _CITATION.pattern + r")(?:\s*" + _JOINERS + r"?\s*" + _CITATION.pattern + r")*"
 # "This information is sourced from [2].", „Diese Quellen sind [1] und [2].“ at the end of an answer: a remark
 # about the sources, not a claim.
+_SOURCES = alternation(_LANGUAGE.words("source_nouns"))
 _SOURCE_REMARK = re.compile(
-    r"(?P<end>[.!?])\s+(?:(?:this|that|these|the|all|dies|diese|das|die)\b[^.!?\[\]]{0,50}?"
-    r"\b(?:stated|sourced|provided|mentioned|found|given|taken|based|listed|described|stammt|stammen|steht|stehen|"
-    r"genannt|angegeben|entnommen)"
-    r"(?:\s+(?:in|from|on|by|at|aus|den|der|dem|the|my|source|sources|passage|document|number|quelle|quellen|unterlagen|"
-    r"nummer))*"
-    r"|(?:these|the|my|diese|die|meine)\s+(?:sources?|quellen?)\s+(?:are|is|sind|ist)\s*:?)"
-    r"(?P<cites>" + _CITES + r")\s*[.!]?\s*$",
+    r"(?P<end>[.!?])\s+(?:"
+    + alternation(_LANGUAGE.words("remark_determiners"))
+    + r"\b[^.!?\[\]]{0,50}?\b"
+    + alternation(_LANGUAGE.words("remark_verbs"))
+    + r"(?:\s+"
+    + alternation(_LANGUAGE.words("remark_fillers") + _LANGUAGE.words("source_nouns"))
+    + r")*|"
+    + alternation(_LANGUAGE.words("remark_owners"))
+    + rf"\s+{_SOURCES}\s+"
+    + alternation(_LANGUAGE.words("remark_copulas"))
+    + r"\s*:?)(?P<cites>"
+    + _CITES
+    + r")\s*[.!]?\s*$",
     re.I,
 )
 
 
 # "(Quelle [1])", "(sources: [1][2])": the word around the source numbers goes, the numbers stay.
-_SOURCE_WORD = re.compile(
-    r"\s*\(\s*(?:quelle|quellen|source|sources)\s*:?\s*(?P<cites>(?:\s*" + _CITATION.pattern + r")+)\s*\)", re.I
-)
+_SOURCE_WORD = re.compile(rf"\s*\(\s*{_SOURCES}\s*:?\s*(?P<cites>(?:\s*" + _CITATION.pattern + r")+)\s*\)", re.I)
 
 
 def drop_source_remark(text: str) -> str:
@@ -331,7 +322,7 @@ def _flush(run: list[tuple[str, bool]], language: str, out: list[str]) -> None:
         key = _fold(word).strip()
         if key in _COMMON or key in _FUNCTION or _is_generic(key):
             return
-        if _name_like(word) or (language == "en" and not initial):
+        if _name_like(word) or (_capitalises_nouns(language) is False and not initial):
             out.append(word)
 
 
@@ -373,7 +364,7 @@ def _token_found(token: str, hay: str) -> bool:
     for word in (token, *_EQUIVALENTS.get(token, ())):
         if len(word) <= 3 and f" {word} " in hay:
             return True
-        stem = re.sub(r"(ern|en|er|es|e|n|s)$", "", word) if len(word) >= 6 else word
+        stem = re.sub(_NAME_SUFFIXES + "$", "", word) if len(word) >= 6 else word
         if len(word) > 3 and re.search(r"\b" + re.escape(stem), hay):
             return True
     return False
@@ -390,7 +381,7 @@ def _name_supported(name: str, hay: str, language: str) -> bool:
     distinctive = [t for t in tokens if len(t) >= 3 and not _is_generic(t)]
     if all(found[t] for t in distinctive):
         return True
-    tolerant = language == "de" or any(_is_generic(t) for t in tokens)
+    tolerant = _capitalises_nouns(language) is True or any(_is_generic(t) for t in tokens)
     covered = sum(found[t] or _is_generic(t) for t in tokens)
     return tolerant and any(found[t] for t in distinctive) and 2 * covered >= len(tokens)
 
@@ -454,17 +445,7 @@ def check_answer(
 
 
 # Words an answer needs for its grammar, whatever the sources say: never to be avoided.
-_GRAMMAR = (
-    _FUNCTION
-    | _COMMON
-    | _STOPWORDS
-    | _words(" ".join(FUNCTION_WORDS))
-    | _words(
-        """zwischen unter durch ohne gegen wegen trotz innerhalb außerhalb wohin woher wieso weshalb wurden worden
-        wäre waren gewesen between among within without against toward towards because although whether been being
-        would could should might must shall does done have having"""
-    )
-)
+_GRAMMAR = _FUNCTION | _COMMON | _STOPWORDS | _words(" ".join(FUNCTION_WORDS)) | _section("grammar_words")
 
 
 def echoed_words(question: str, sources: Sequence[str], exempt: str = "") -> list[str]:
@@ -485,18 +466,11 @@ def echoed_words(question: str, sources: Sequence[str], exempt: str = "") -> lis
 
 
 # -- the form of a sentence and its denials ----------------------------------------------------------------------
-_QUESTION_WORDS = {
-    "de": frozenset(
-        "wann wo wohin woher wer wen wem was wie warum weshalb wieso welche welcher welches welchen welchem".split()
-    ),
-    "en": frozenset("when where who whom whose what which why how".split()),
-}
-# Not "do", "does", "did": they leave the answer's sentence ("When did BVB open …?" — "BVB opened …").
-_NOT_VERBS = frozenset("viele viel lange groß hoch weit oft alt spät früh teuer".split())  # „Wie viele …“
-_AUXILIARIES = {
-    "en": frozenset("is are was were has have had can will would".split()),
-    "de": frozenset("ist sind war waren wurde wurden wird werden hat haben hatte hatten gibt gab kann können".split()),
-}
+_QUESTION_WORDS = {code: language.question_words for code, language in _LANGUAGE.languages.items()}
+# After the question word, a word that is no verb: „Wie viele …“ (languages that capitalise nouns).
+_NOT_VERBS = {code: language.not_verbs for code, language in _LANGUAGE.languages.items()}
+# Not "do", "does", "did": they leave the answer's sentence ("When did the club open …?" — "The club opened …").
+_AUXILIARIES = {code: language.auxiliaries for code, language in _LANGUAGE.languages.items()}
 
 
 def dropped_verb(question: str, answer: str, language: str) -> str | None:
@@ -541,7 +515,7 @@ def restore_verb(question: str, answer: str, language: str) -> str | None:
     return re.sub(pattern, lambda m: m.group(1) + " " + verb.lower() + m.group(2), answer, count=1)
 
 
-_ARTICLES = frozenset("the a an der die das den dem des ein eine einen einem einer".split())
+_ARTICLES = frozenset(_LANGUAGE.words("articles"))
 
 
 def _verb_echo(question: str, answer: str, language: str) -> tuple[str, list[str], str] | None:
@@ -553,10 +527,11 @@ def _verb_echo(question: str, answer: str, language: str) -> tuple[str, list[str
     if at >= len(words) - 3:
         return None
     verb = words[at]
-    if language == "de" and at == 1 and (not verb.islower() or verb.lower() in _NOT_VERBS):
-        return None
+    nouns_capitalised = _capitalises_nouns(language)
+    if nouns_capitalised is True and at == 1 and (not verb.islower() or verb.lower() in _NOT_VERBS[language]):
+        return None  # a noun, or "viele": no verb
     auxiliaries = _AUXILIARIES.get(language, frozenset())
-    if language == "en" and verb.lower() not in auxiliaries:
+    if nouns_capitalised is False and verb.lower() not in auxiliaries:
         return None
     forms = auxiliaries if verb.lower() in auxiliaries else frozenset({verb.lower()})
     rest = [w.lower() for w in words[at + 1 :]]
@@ -576,16 +551,21 @@ def _verb_echo(question: str, answer: str, language: str) -> tuple[str, list[str
 
 
 _NEGATION = re.compile(
-    r"\b(?:no|not|never|none|nor|without|nobody|nothing|nicht|nichts|kein|keine|keinen|keinem|keiner|keines|nie|"
-    r"niemals|niemand|ohne|weder)\b|n[’']t\b",
-    re.I,
+    "|".join([rf"\b{alternation(_LANGUAGE.words('negations'))}\b", *_LANGUAGE.patterns("negation_patterns")]), re.I
 )
 
 
-# An answer that opens with a denial: "No, …", „Nein, …“, "ITB does not have …", „Es gibt keine …“.
+# An answer that opens with a denial: "No, …", „Nein, …“, "The firm does not have …", „Es gibt keine …“.
 _DENIAL = re.compile(
-    r"^\W*(?:no|nein)\b|\b(?:does|do|did|has|have|had|is|are|was|were|hat|haben|hatte|ist|sind|war|waren|gibt|gab)"
-    r"(?:\s+(?:es|it|they))?\s+(?:not|no|nicht|kein\w*)\b|\w+n[’']t\b",
+    "|".join(
+        [
+            rf"^\W*{alternation(_LANGUAGE.words('denial_openers'))}\b",
+            rf"\b{alternation(_LANGUAGE.words('denial_verbs'))}"
+            rf"(?:\s+{alternation(_LANGUAGE.words('denial_subjects'))})?"
+            rf"\s+{alternation(_LANGUAGE.words('denial_negations'))}\b",
+            *_LANGUAGE.patterns("denial_patterns"),
+        ]
+    ),
     re.I,
 )
 

@@ -12,17 +12,13 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 
-STOPWORDS = frozenset(
-    """
-    a an and are as at be by did do does for from has have how in is it its of on or that the this to was were
-    what when where which who whom why will with about into there their they you your can could would should der
-    die das den dem des ein eine einer eines einem einen und ist sind war wer wie wo wann was welche welcher
-    welches welchen im in am an auf aus bei mit von zu zum zur für über seit nach vor hat haben wird werden es sie
-    er ich du wir ihr man sich nicht auch noch oder als dass da so nur
-    """.split()
-)
-_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
-_SUFFIXES = ("ungen", "ung", "en", "er", "es", "e", "s", "n")
+from .lang import resources
+
+_LANGUAGE = resources()
+STOPWORDS = frozenset(_LANGUAGE.words("stopwords"))
+_FOLD = str.maketrans(_LANGUAGE.mapping("transliteration"))  # "ä" → "ae": "Müller" meets "Mueller"
+# Longest first; two suffixes of one length cannot both end a word, so no other order matters.
+_SUFFIXES = tuple(sorted(_LANGUAGE.words("stem_suffixes"), key=len, reverse=True))
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+", re.UNICODE)
 
 

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from .errors import QuestionRejected
+from .lang.resources import resources
+
+FALLBACK = "en"  # the language of the messages for a language without a file
 
 
 def accepted_question(question: str, max_chars: int, language: str) -> str:
     """The question with its whitespace tidied; refused politely, in ``language``, when empty or too long."""
     text = " ".join(question.split())
-    german = language == "de"
+    words = resources().get(language) or resources().languages[FALLBACK]
     if not text:
-        raise QuestionRejected("Bitte stellen Sie eine Frage." if german else "Please type a question.")
+        raise QuestionRejected(words.empty_question)
     if len(text) > max_chars:
-        raise QuestionRejected(
-            f"Die Frage ist zu lang (höchstens {max_chars} Zeichen). Bitte fassen Sie sie kürzer."
-            if german
-            else f"That question is too long (at most {max_chars} characters). Please ask it more briefly."
-        )
+        raise QuestionRejected(words.question_too_long.format(max_chars=max_chars))
     return text

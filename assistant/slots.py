@@ -15,65 +15,42 @@ from collections.abc import Sequence
 
 from .chunking import split_sentences
 from .grounding import strip_citations
+from .lang.resources import alternation, resources
 
+_LANGUAGE = resources()
 # The words of a question after a website.
-WEB_WORDS = ("website", "web site", "web address", "homepage", "webseite", "internetseite", "internetadresse", "url")
-_ASKS = {
-    "number": re.compile(
-        r"\b(how many|how much|how large|how big|how high|what percentage|what share|"
-        r"wie viele|wie viel|wieviele|wieviel|wie hoch|wie groß|wie gross|welchen anteil)\b",
-        re.I,
-    ),
-    "date": re.compile(
-        r"\b(when|since when|in which year|in what year|what year|which year|on what date|what date|"
-        r"wann|seit wann|bis wann|in welchem jahr|welches jahr|seit welchem jahr|an welchem tag|welches datum)\b",
-        re.I,
-    ),
-    "web": re.compile(rf"\b({'|'.join(WEB_WORDS)})\b", re.I),
-    "name": re.compile(
-        r"\b(wie heißt|wie heisst|wie hieß|wie hiess|wie lautet der name|welchen namen|what is the name|"
-        r"what was the name|what's the name|whats the name)\b",
-        re.I,
-    ),
-}
+WEB_WORDS = _LANGUAGE.words("web_words")
 
-_NUMBER_WORDS = re.compile(
-    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|dozens|hundreds?|thousands?|"
-    r"million|billion|eins?|eine[rnms]?|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|dutzend|"
-    r"hundert|tausend|millionen?|milliarden?)\b",
-    re.I,
-)
-_MONTHS = re.compile(
-    r"\b(january|february|march|april|may|june|july|august|september|october|november|december|"
-    r"januar|jänner|februar|märz|mai|juni|juli|oktober|dezember|spring|summer|autumn|fall|winter|"
-    r"frühjahr|frühling|sommer|herbst)\b",
-    re.I,
-)
-_CALENDAR = (
-    "january|february|march|april|may|june|july|august|september|october|november|december|"
-    "januar|jänner|februar|märz|mai|juni|juli|oktober|dezember"
-)
+
+def _words(section: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{alternation(_LANGUAGE.words(section))}\b", re.I)
+
+
+_ASKS = {  # the first that a question matches is the slot it asks for
+    "number": _words("number_questions"),
+    "date": _words("date_questions"),
+    "web": _words("web_words"),
+    "name": _words("name_questions"),
+}
+_NUMBER_WORDS = _words("number_words")
+_CALENDAR = alternation(_LANGUAGE.mapping("months"))
+_MONTHS = re.compile(rf"\b(?:{_CALENDAR}|{alternation(_LANGUAGE.words('seasons'))})\b", re.I)
+_ORDINAL = alternation(_LANGUAGE.words("ordinal_suffixes"))
+_OF = alternation(_LANGUAGE.words("date_prepositions"))
 _DAY_OF_MONTH = re.compile(  # "February 29", "29 February", "29. Februar": a date, not a count
-    rf"\b\d{{1,2}}(?:st|nd|rd|th|\.)?\s+(?:of\s+)?(?:{_CALENDAR})\b|\b(?:{_CALENDAR})\s+\d{{1,2}}(?:st|nd|rd|th)?\b",
+    rf"\b\d{{1,2}}(?:{_ORDINAL}|\.)?\s+(?:{_OF}\s+)?{_CALENDAR}\b|\b{_CALENDAR}\s+\d{{1,2}}{_ORDINAL}?\b",
     re.I,
 )
 _LIST_MARKER = re.compile(r"^\s*\d{1,2}\.(\s|$)")  # "1. [1]" is an enumeration, not a count
 _DIGIT = re.compile(r"\d")
 _DATE = re.compile(r"\b\d{1,2}\.\s?\d{1,2}\.(\d{2,4})?|\b\d{1,2}/\d{1,2}/\d{2,4}")
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)(er)?\b")
-_WEB = re.compile(r"\b[\w-]+(\.[\w-]+)*\.(de|com|org|net|eu|us|info|edu|gov|io)\b", re.I)
+_WEB = re.compile(rf"\b[\w-]+(\.[\w-]+)*\.{alternation(_LANGUAGE.words('domain_endings'))}\b", re.I)
 
 
 _CAPITALISED = re.compile(r"(?<![\w-])[A-ZÄÖÜ][\w.'-]*")
-_NOT_NAMES = set(
-    "der die das den dem des ein eine einer the a an er sie es he she it his her its their sein seine ihr ihre "
-    "dies diese dieser this that these laut according name named heißt hieß ist war is was".split()
-)
-_NOW = re.compile(
-    r"\b(today|currently|current|now|nowadays|at present|heute|heutige\w*|aktuell\w*|derzeit\w*|zurzeit|"
-    r"momentan\w*|gegenwärtig\w*|jetzt)\b",
-    re.I,
-)
+_NOT_NAMES = set(_LANGUAGE.words("not_names"))
+_NOW = _words("now_words")
 _YEARS = re.compile(r"\b(19\d\d|20\d\d)\b")
 _FIGURE = re.compile(r"\d+(?:[.,\u00a0\u202f']\d+)*")
 

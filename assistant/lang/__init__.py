@@ -1,8 +1,8 @@
-"""Language identification for German and English, offline.
+"""Language identification, offline, among the languages of this folder's files (German and English).
 
 Function words decide when there are enough of them (a passage full of German names, like
-"Wirtschaftsförderung Dortmund", is still English if its grammar is); lingua, whose models ship in
-its wheel, decides the rest (short questions).
+"Wirtschaftsförderung X", is still English if its grammar is); lingua, whose models ship in its wheel, decides
+the rest (short questions). The words themselves are data: ``<code>.yaml`` here (see ``resources``).
 """
 
 from __future__ import annotations
@@ -11,57 +11,61 @@ import re
 from functools import lru_cache
 from typing import Any
 
-SUPPORTED = ("de", "en")
+from .resources import Language, LanguageDataError, LanguageResources, load_resources, resources
 
-_DE_WORDS = frozenset(
-    """
-    der die das den dem des und ist sind war waren wer wen wem wie wo wann warum welche welcher welches welchem
-    welchen nicht ein eine einen einem einer auch mit für auf von zu zum zur im bei seit über nach noch oder sich
-    sie er es wir ich hat haben wird werden wurde dass gibt kann können dort hier aus als vom durch gegen unter
-    laut statt findet
-    """.split()
-)
-_EN_WORDS = frozenset(
-    """
-    the and is are were who whom how where when what which why not a also with for on of to at by since about
-    after still or it they he she we i has have would been that there can could here from as into its their
-    this these those does did do
-    """.split()
-)
-FUNCTION_WORDS = _DE_WORDS | _EN_WORDS
-# Words both languages use ("in", "an", "was", "will", "am") vote for neither.
+__all__ = [
+    "FUNCTION_WORDS",
+    "SUPPORTED",
+    "Language",
+    "LanguageDataError",
+    "LanguageResources",
+    "detect_language",
+    "load_resources",
+    "resources",
+]
+
+_LANGUAGES = resources().languages
+SUPPORTED = tuple(_LANGUAGES)
+# Words both languages use ("in", "an", "was", "will", "am") stand in neither list and vote for neither.
+_VOTES = {code: language.detection_words for code, language in _LANGUAGES.items()}
+FUNCTION_WORDS = frozenset().union(*_VOTES.values())
+_SPECIAL = {
+    code: re.compile(f"[{re.escape(language.special_letters)}]", re.I)
+    for code, language in _LANGUAGES.items()
+    if language.special_letters
+}
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
 @lru_cache(maxsize=1)
 def _detector() -> Any:
-    from lingua import Language, LanguageDetectorBuilder
+    from lingua import IsoCode639_1, LanguageDetectorBuilder
+    from lingua import Language as Lingua
 
-    return LanguageDetectorBuilder.from_languages(Language.GERMAN, Language.ENGLISH).build()
+    languages = [Lingua.from_iso_code_639_1(IsoCode639_1.from_str(code)) for code in SUPPORTED]
+    return LanguageDetectorBuilder.from_languages(*languages).build()
 
 
-def _function_word_vote(text: str) -> tuple[int, int]:
+def _function_word_vote(text: str) -> dict[str, int]:
     words = [w.lower() for w in _WORD.findall(text)]
-    return sum(w in _DE_WORDS for w in words), sum(w in _EN_WORDS for w in words)
+    return {code: sum(w in votes for w in words) for code, votes in _VOTES.items()}
 
 
 def detect_language(text: str, default: str = "en") -> str:
-    """Return 'de' or 'en'; ``default`` for text with no letters."""
+    """The code of one of ``SUPPORTED`` ('de' or 'en'); ``default`` for text with no letters."""
     if not _WORD.search(text):
         return default
-    de, en = _function_word_vote(text)
-    if de + en >= 4 and max(de, en) >= 2 * min(de, en):
-        return "de" if de > en else "en"
-    if de != en and len(_WORD.findall(text)) <= 12:
+    votes = _function_word_vote(text)
+    ranked = sorted(votes, key=lambda code: -votes[code])
+    top, second = votes[ranked[0]], (votes[ranked[1]] if len(ranked) > 1 else 0)
+    if sum(votes.values()) >= 4 and top >= 2 * second:
+        return ranked[0]
+    if top != second and len(_WORD.findall(text)) <= 12:
         # A short question: its few function words beat statistics skewed by names ("Fachhochschule").
-        return "de" if de > en else "en"
-    if re.search(r"[äöüß]", text, re.I) and de >= en and de > 0:
-        return "de"
-    from lingua import Language
-
+        return ranked[0]
+    for language, letters in _SPECIAL.items():  # "ä" is German, when German's words are not outvoted
+        if letters.search(text) and votes[language] == top and top > 0:
+            return language
     result = _detector().detect_language_of(text)
-    if result == Language.GERMAN:
-        return "de"
-    if result == Language.ENGLISH:
-        return "en"
-    return default
+    found = result.iso_code_639_1.name.lower() if result is not None else None
+    return found if found in SUPPORTED else default
