@@ -169,12 +169,14 @@ def test_each_part_is_summarised_and_the_floors_judge_the_holdout_part() -> None
     assert parts["tune"]["summary"]["correctness"]["value"] == 1.0
     assert parts["holdout"]["summary"]["correctness"]["value"] == 0.0
     report = {"parts": parts}
-    assert runner.gated_part(report)[0] == "holdout"
+    assert runner.gated_part(report) == ("holdout", parts["holdout"])
     assert any(f.startswith("holdout: correctness") for f in runner.report_failures(report))
     whole = runner._parts(
         [parse_item({"id": "a", "question": "?", "language": "en", "kind": "unanswerable"}, "t")], answers[:1], None
     )
-    assert list(whole) == ["all"] and runner.gated_part({"parts": whole})[0] == "all"
+    assert list(whole) == ["all"] and runner.gated_part({"parts": whole}) == ("all", whole["all"])
+    tune_only = {"parts": {"tune": parts["tune"]}}
+    assert runner.gated_part(tune_only) is None and runner.report_failures(tune_only) == []
 
 
 def test_another_fair_is_evaluated_against_an_index_of_its_own(tmp_path: Path) -> None:

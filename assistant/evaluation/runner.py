@@ -69,15 +69,19 @@ def below_floors(summary: dict[str, Any], retrieval: dict[str, Any] | None = Non
     return failures
 
 
-def gated_part(report: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The part of a report that the floors judge: `holdout` when the set has parts, else the whole set."""
+def gated_part(report: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The part of a report that the floors judge: `holdout` when the set has parts, the whole set when it has
+    none; None for a run over `tune` alone, which no floor judges."""
     parts = report["parts"]
-    name = next(p for p in GATED_PARTS if p in parts)
-    return name, parts[name]
+    name = next((p for p in GATED_PARTS if p in parts), None)
+    return None if name is None else (name, parts[name])
 
 
 def report_failures(report: dict[str, Any]) -> list[str]:
-    name, part = gated_part(report)
+    gated = gated_part(report)
+    if gated is None:
+        return []
+    name, part = gated
     return [f"{name}: {f}" for f in below_floors(part["summary"], part.get("retrieval"))]
 
 
