@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant import cli
+from assistant import cli, prompts
 from assistant.evaluation.answers import score_item, summarise_answers
 from assistant.evaluation.dataset import parse_item
 from assistant.evaluation.report import compare, render_html
@@ -128,7 +128,7 @@ def test_assistant_eval_writes_json_and_html_and_checks_floors(workspace: Path, 
     out = capsys.readouterr().out
     assert "correctness" in out and "retrieval" in out
     report = json.loads((workspace / "out" / "eval.json").read_text())
-    assert report["summary"]["n"] == 2 and report["meta"]["prompt_version"] == "answer-v5"
+    assert report["summary"]["n"] == 2 and report["meta"]["prompt_version"] == prompts.prompt_version()
     assert report["retrieval"]["overall"]["hit@5"] == 1.0
     assert (workspace / "out" / "eval.html").read_text().startswith("<!doctype html>")
     # the extractive backend never refuses, so refusal recall is 0 and --check fails
