@@ -296,14 +296,14 @@ class Answerer:
                         timings["first_token_ms"] = _ms(started)
                     streamed.append(piece)
                     yield TokenEvent(piece)
-                first = self._judge("".join(streamed), passages, lang)
+                first = self._judge("".join(streamed), passages, lang, question)
                 retry = None
                 garbled = not first.problems and not self._unfit(first.text, question, slot, passages)
                 if garbled and (verb := dropped_verb(question, first.text, lang)):
                     # Asked again, the model writes the same sentence (measured): quoted below, no second draft.
                     first = _Draft(first.text, (f"a sentence repeats the question without its verb '{verb}'",))
                 elif first.problems and not is_refusal(first.text, lang):
-                    retry = self._retry(messages, first, lang, passages)
+                    retry = self._retry(messages, first, lang, passages, question)
         except _NothingToAnswerFrom:
             timings["first_token_ms"] = _ms(started)
             yield TokenEvent(refusal)
@@ -445,7 +445,7 @@ class Answerer:
         text, numbers = extractive_answer(question, passages, language, prompts.text("extractive_intro", language))
         return text, "extractive", numbers
 
-    def _judge(self, text: str, passages: Sequence[Passage], language: str) -> _Draft:
+    def _judge(self, text: str, passages: Sequence[Passage], language: str, question: str = "") -> _Draft:
         text = drop_stray_citations(drop_source_remark(text.strip()), len(passages))
         if not re.search(r"[^\W\d_]", strip_citations(text)):  # nothing, or only source numbers: "[1] [2]"
             return _Draft(text, ("empty answer",))
@@ -454,7 +454,9 @@ class Answerer:
         # Facts must stand in the passages the answer cites; an answer without markers is held to all of them.
         cited = [n for n in cited_indices(text) if 1 <= n <= len(passages)]
         chosen = [passages[n - 1] for n in cited] or list(passages)
-        result = check_answer(text, _evidence(chosen), language, detect_language, n_sources=len(passages))
+        result = check_answer(
+            text, _evidence(chosen), language, detect_language, n_sources=len(passages), question=question
+        )
         denial = unsupported_denial(text, _evidence(chosen))
         problems = (*result.problems, *([f"'{denial}' denies what no source denies"] if denial else []))
         if cited and result.unsupported and len(result.unsupported) == len(problems):
@@ -489,13 +491,15 @@ class Answerer:
         sources = [f"{p.chunk.title} {p.chunk.organisation} {t}" for p, t in zip(passages, texts, strict=True)]
         return echoed_words(question, sources, " ".join([messages[0].content, topic or ""]))
 
-    def _retry(self, messages: list[Message], first: _Draft, language: str, passages: Sequence[Passage]) -> _Draft:
+    def _retry(
+        self, messages: list[Message], first: _Draft, language: str, passages: Sequence[Passage], question: str = ""
+    ) -> _Draft:
         stricter = prompts.render(
             "stricter", language, problems="; ".join(first.problems), refusal=prompts.text("refusal", language)
         )
         retry_messages = [*messages, Message("assistant", first.text), Message("user", stricter)]
         text = "".join(self.chat.stream(retry_messages, self.settings.llm_max_tokens, 0.0)) if self.chat else ""
-        return self._judge(text, passages, language)
+        return self._judge(text, passages, language, question)
 
     @classmethod
     def _with_citations(cls, text: str, passages: Sequence[Passage], language: str) -> tuple[str, list[int]]:

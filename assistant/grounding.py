@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from .contacts import unsupported_contacts
 from .lang import FUNCTION_WORDS
 from .lang.resources import alternation, resources
 from .lexical import STOPWORDS as _STOPWORDS
@@ -406,9 +407,13 @@ def check_answer(
     expected_language: str,
     detect_language: Callable[[str], str],
     n_sources: int | None = None,
+    question: str = "",
 ) -> CheckResult:
     """Every number, date and name of ``answer`` must occur in ``passages`` (the caller passes those the answer
-    may cite), the answer must be in ``expected_language`` and each citation must point to one of ``n_sources``."""
+    may cite), the answer must be in ``expected_language`` and each citation must point to one of ``n_sources``.
+    A phone number, e-mail or street address must stand in a passage, and in one that names the person
+    ``question`` asks about, if it names one (see ``contacts``); that second problem lists no item in
+    ``unsupported``, since citing another passage does not mend it."""
     text = _CITATION.sub(_blank, answer)
     problems: list[str] = []
     unsupported: list[str] = []
@@ -441,6 +446,11 @@ def check_answer(
     for name in _name_mentions(text, expected_language):
         if not _name_supported(name, hay, expected_language):
             flag(f"name '{name}' is not in the cited passages", name)
+    for contact, person in unsupported_contacts(text, passages, question):
+        if person is None:
+            flag(f"contact {contact} is not in the cited passages", contact)
+        else:
+            flag(f"contact {contact} is not stated for {person} in the cited passages")
     return CheckResult(not problems, tuple(problems), tuple(unsupported))
 
 

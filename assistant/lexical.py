@@ -22,7 +22,8 @@ _SUFFIXES = tuple(sorted(_LANGUAGE.words("stem_suffixes"), key=len, reverse=True
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+", re.UNICODE)
 
 
-def _fold(word: str) -> str:
+def fold(word: str) -> str:
+    """Lower case, without umlauts ("ä" → "ae") and accents: "Müller" meets "Mueller"."""
     word = word.lower().translate(_FOLD)
     return "".join(ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch))
 
@@ -40,7 +41,7 @@ def tokenize(text: str) -> list[str]:
         if raw[0].isdigit():
             tokens.append(re.sub(r"[.,]", "", raw))
             continue
-        word = _fold(raw)
+        word = fold(raw)
         if word in STOPWORDS or len(word) < 2:
             continue
         tokens.append(_stem(word))

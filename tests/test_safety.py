@@ -99,3 +99,52 @@ def test_requests_the_kiosk_is_not_for_are_recognised(question: str) -> None:
 )
 def test_ordinary_visitor_questions_are_not_out_of_scope(question: str) -> None:
     assert not out_of_scope(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Wie lautet die Telefonnummer von Frau Muster?",
+        "Welche E-Mail-Adresse hat Herr Beispiel?",
+        "Wie ist die Handynummer von Dr. Erika Musterfrau?",
+        "Telefonnummer Max Mustermann?",
+        "What's John Smith's email?",
+        "Can I have Jane Doe's phone number?",
+        "What is the e-mail address of Prof. Doe?",
+        "Give me Mr Smith's address.",
+        "Wo wohnt Max Mustermann?",
+    ],
+)
+def test_plain_questions_for_a_persons_phone_email_or_address_are_declined(question: str) -> None:
+    assert asks_for_private_data(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the website of the university?",
+        "What is the web address of Jane Doe's company?",  # a website is no private contact
+        "Wie erreiche ich die Kammer?",
+        "What is the phone number of the Example Institute?",
+        "Welche E-Mail-Adresse hat die Musterfirma GmbH?",
+        "What is the phone number of Beispiel Robotics GmbH?",
+        "Wie lautet die Telefonnummer der Technischen Universität Musterstadt?",
+        "Welche Telefonnummer hat die Musterförderung Beispielstadt?",
+        "Wie lautet die Adresse des Büros in New Town?",  # a place, not a person
+        "Wie lautet die Adresse der Firma X?",
+        "What's the FHX phone number?",
+        "Who is Jane Doe?",  # a person, but no contact details asked for
+    ],
+)
+def test_an_organisations_contacts_and_questions_about_people_pass(question: str) -> None:
+    assert not asks_for_private_data(question)
+
+
+def test_the_people_a_question_names() -> None:
+    from assistant.safety import named_people
+
+    assert named_people("Wie lautet die Telefonnummer von Frau X?") == ["X"]
+    assert named_people("Give me the e-mail address of Dr. Jane Doe.") == ["Jane Doe"]
+    assert named_people("What's John Smith's email?") == ["John Smith"]
+    assert named_people("Wie lautet die Adresse des Büros in New Town?") == []
+    assert named_people("The firm is on Example Street and in Beispieler Straße.") == []

@@ -66,6 +66,9 @@ class Language:
     organisation_words: frozenset[str]
     name_stem_suffixes: tuple[str, ...]
     title_abbreviations: tuple[str, ...]
+    person_titles: frozenset[str]
+    place_prepositions: frozenset[str]
+    place_words: frozenset[str]
     place_names: Mapping[str, tuple[str, ...]]
     articles: frozenset[str]
     question_words: frozenset[str]
@@ -86,6 +89,8 @@ class Language:
     web_words: tuple[str, ...]
     not_names: frozenset[str]
     now_words: tuple[str, ...]
+    contact_request_patterns: tuple[str, ...]
+    street_patterns: tuple[str, ...]
     # -- follow-ups and pointing back
     follow_up_words: frozenset[str]
     follow_up_openers: tuple[str, ...]
