@@ -383,8 +383,8 @@ class Answerer:
     # -- steps -----------------------------------------------------------------------------------------
     def _unfit(self, text: str, question: str, slot: str | None, passages: Sequence[Passage]) -> str | None:
         """Why a checked answer still does not answer the question, or None: it lacks the kind of value asked
-        for, or it gives a figure for "today" that the materials date years before (GRIP's "about 40" staff of
-        December 2021 is no answer to "How many people work at GRIP today?")."""
+        for, or it gives a figure for "today" that the materials date years before (a firm's "about 40" staff
+        of December 2021 is no answer to "How many people work at the firm today?")."""
         if not fills_slot(text, slot, question):
             return _no_slot(slot)
         if slot == "number" and asks_about_now(question):
@@ -410,9 +410,9 @@ class Answerer:
         """The pool of passages whose sentences compete for the prompt.
 
         A follow-up is searched twice, as asked and together with the previous question, and the two rankings
-        are fused: a passage that answers both comes first, so "Who heads it?" after "Where is Fraunhofer IWS
+        are fused: a passage that answers both comes first, so "Who heads it?" after "Where is institute X
         based?" finds the institute's head, and a question that changes the topic ("OK, different question:
-        when did BVB open its office?") is not drowned by the previous one.
+        when did club Y open its office?") is not drowned by the previous one.
         """
         pool, cap = self.settings.context_pool, self.settings.context_pool_per_document
         combined = self.retriever.search(query, k=pool, max_per_document=cap)
@@ -431,9 +431,9 @@ class Answerer:
 
     def _topic(self, previous: str) -> str | None:
         """What a follow-up is about, as the model is told: the organisation of the passage that best answers the
-        previous question. Not that question itself: shown "The visitor's previous question: When was FH Dortmund
-        founded?", the 1.5B model answered it again ("FH Dortmund wurde … gegründet") instead of "Und wie viele
-        Studierende hat sie?"."""
+        previous question. Not that question itself: shown "The visitor's previous question: When was university X
+        founded?", the 1.5B model answered it again („Die Hochschule X wurde … gegründet“) instead of "Und wie
+        viele Studierende hat sie?"."""
         best = self.retriever.search(previous, k=1)
         return (best[0].chunk.organisation or best[0].chunk.title) if best else None
 
@@ -588,8 +588,8 @@ WORDS_AHEAD = 2  # see _word_source
 def _word_source(text: str, passages: Sequence[Passage], cited: Sequence[int]) -> list[int]:
     """[the number of the passage that shares the most words with the answer], when the answer does not cite it
     and it shares at least ``WORDS_AHEAD`` more than every passage cited; else []. A small model often cites [1]
-    for what it took from another passage ("GRIP builds quick-change and connection systems [1]" under the
-    passage that names GRIP's managing partner); names and numbers are re-cited by the check, this catches the
+    for what it took from another passage ("Firm X builds quick-change and connection systems [1]" under the
+    passage that names firm X's managing partner); names and numbers are re-cited by the check, this catches the
     claims made of common words, so that the sources shown hold what the answer says."""
     if not cited or not passages:
         return []

@@ -63,11 +63,11 @@ def slot_quote(
     intro: str,
     skip: Callable[[Passage], bool] = lambda _: False,
 ) -> tuple[str, list[int]] | None:
-    """For a question after a website or a count ("What is ITB's website?", "How many years had the partnership
+    """For a question after a website or a count ("What is firm X's website?", "How many years had the partnership
     lasted by 2018?"): the sentence of the ``passages`` that gives that kind of value and shares at least
     ``QUOTE_SHARED`` words with the question, quoted with its source number; None when no sentence does.
 
-    A small model asked for a website often writes "ITB's website is [1]." and leaves the address out, though the
+    A small model asked for a website often writes "Firm X's website is [1]." and leaves the address out, though the
     passage it cites gives it; asked how many years, it gives the year the count started. The words in common keep
     the quote on the question's subject; for a website one of them must be other than the words for "website", so
     the address of another organisation is never offered. Sentences in the answer's language come first, then

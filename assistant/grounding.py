@@ -303,7 +303,7 @@ def _date_supported(date: DateValue, known: set[DateValue], numbers: set[Decimal
 
 
 def _name_like(word: str) -> bool:
-    """An acronym (GRIP, IWS) or a word with an inner capital (McCormick): a name in any language."""
+    """An acronym (ABC, XYZ) or a word with an inner capital (McDonald): a name in any language."""
     inner = any(any(c.isupper() for c in part[1:]) for part in word.split("-"))
     return word.replace("-", "").isupper() or (inner and any(c.islower() for c in word))
 
@@ -390,14 +390,14 @@ def _name_supported(name: str, hay: str, language: str) -> bool:
 def is_supported_name(name: str, passages: Sequence[str], language: str = "en") -> bool:
     """Whether ``name`` occurs in the passages, allowing for translation.
 
-    Folded (case, umlauts, ß, accents, titles dropped) and matched at word starts with light stemming ("Dortmund"
-    finds "Dortmunder"), a name is supported when (a) it occurs whole, or (b) each of its tokens of three or more
+    Folded (case, umlauts, ß, accents, titles dropped) and matched at word starts with light stemming ("Musterstadt"
+    finds "Musterstädter"), a name is supported when (a) it occurs whole, or (b) each of its tokens of three or more
     letters that is not a generic organisation word (university/Universität, institute, chamber …) occurs, or (c) it
     is organisation-like (has a generic word) or ``language`` is "de" (where noun phrases look like names), at least
     one distinctive token occurs and at least half of its tokens occur or are generic: "Technical University
-    Dortmund" matches "Technische Universität Dortmund". Country exonyms (Germany/Deutschland, USA/United States …)
-    count as equal. In English, person names ("Marc Smith") need (a) or (b); in German "Dirk Müller" passes (c)
-    when "Dirk" is in the passages."""
+    Musterstadt" matches "Technische Universität Musterstadt". Country exonyms (Germany/Deutschland, USA/United
+    States …) count as equal. In English, person names ("Marc Smith") need (a) or (b); in German "Dirk Müller"
+    passes (c) when "Dirk" is in the passages."""
     return _name_supported(name, _fold("\n".join(passages)), language)
 
 
@@ -460,7 +460,7 @@ _GRAMMAR = _FUNCTION | _COMMON | _STOPWORDS | _words(" ".join(FUNCTION_WORDS)) |
 
 def echoed_words(question: str, sources: Sequence[str], exempt: str = "") -> list[str]:
     """The question's content words that none of ``sources`` uses, nor ``exempt`` (the instructions, the
-    refusal sentence): the visitor's wording ("industrial arms", "the company behind Lumiglas"), which an answer
+    refusal sentence): the visitor's wording ("industrial arms", "the company behind brand X"), which an answer
     should not repeat as if the sources said it. A word counts as used when a source holds its first letters
     (all but the last two, at least four), so inflected forms ("founded" for "found") are not listed."""
     have = _fold(" ".join([*sources, exempt]))
@@ -485,16 +485,16 @@ _AUXILIARIES = {code: language.auxiliaries for code, language in _LANGUAGE.langu
 
 def dropped_verb(question: str, answer: str, language: str) -> str | None:
     """The question's verb, when a sentence of the answer repeats the question around it but leaves it out:
-    asked "Is Matthias Amberg originally from Dortmund?", the 1.5B model writes "Yes, Matthias Amberg originally
-    from Dortmund."; asked „Wann hörte der Bergbau in der Stadt endgültig auf?“, „Der Bergbau in Dortmund
-    endgültig auf, …“ — and writes the same again when told (measured). None otherwise.
+    asked "Is Jane Doe originally from the city?", the 1.5B model writes "Yes, Jane Doe originally from the
+    city."; asked „Wann hörte der Bergbau in der Stadt endgültig auf?“, „Der Bergbau in der Stadt endgültig
+    auf, …“ — and writes the same again when told (measured). None otherwise.
 
     Only questions whose verb stands first or right after the question word are read: in German any word there
     that is not capitalised (nouns are), in English an auxiliary ("is", "does" …). A sentence counts as such an
     echo when it holds the two words that follow the verb in the question and, a few words on, the question's last
     word at the end of a clause, and no form of the verb (an auxiliary may stand for an auxiliary: "Was …
-    founded?" — "… is dated …"): „Der Gouverneur von Illinois ist …“ answers „Wie heißt der Gouverneur von
-    Illinois?“ with another verb."""
+    founded?" — "… is dated …"): „Der Gouverneur des Staates ist …“ answers „Wie heißt der Gouverneur des
+    Staates?“ with another verb."""
     echo = _verb_echo(question, answer, language)
     return echo[0] if echo else None
 
@@ -502,10 +502,10 @@ def dropped_verb(question: str, answer: str, language: str) -> str | None:
 def restore_verb(question: str, answer: str, language: str) -> str | None:
     """``answer`` with the verb that :func:`dropped_verb` finds missing put back after the subject, where the
     question names one: a name, with or without an article, that the echo repeats word for word, once, before a word
-    in lower case — "Yes, Matthias Amberg originally from Dortmund." to "Yes, Matthias Amberg is
-    originally from Dortmund.", „Das Fraunhofer ISST im Herbst 2022 um.“ to „Das Fraunhofer ISST zog im Herbst 2022
-    um.“ (the verb second, as German wants it). None when there is no such echo or no such subject: the sentence is
-    only mended where the question says where its verb goes."""
+    in lower case — "Yes, Jane Doe originally from the city." to "Yes, Jane Doe is originally from the city.",
+    „Das Institut X im Herbst 2022 um.“ to „Das Institut X zog im Herbst 2022 um.“ (the verb second, as German
+    wants it). None when there is no such echo or no such subject: the sentence is only mended where the question
+    says where its verb goes."""
     echo = _verb_echo(question, answer, language)
     if echo is None:
         return None
@@ -581,9 +581,9 @@ _DENIAL = re.compile(
 
 
 def unsupported_denial(answer: str, passages: Sequence[str]) -> str | None:
-    """The answer's first sentence, when it opens with a denial ("No, ITB does not have an office in the U.S.") and
+    """The answer's first sentence, when it opens with a denial ("No, firm X does not have an office in the U.S.") and
     none of ``passages`` denies anything: that the sources do not mention a thing does not make it untrue, and the
-    honest reply is that the materials do not say. None otherwise; a contrast ("in Dortmund, not Bochum") is no
+    honest reply is that the materials do not say. None otherwise; a contrast ("in city A, not city B") is no
     denial."""
     first = next(iter(re.split(r"(?<=[.!?])\s+", strip_citations(answer).strip())), "")
     if not _DENIAL.search(first) or any(_NEGATION.search(p) for p in passages):

@@ -3,7 +3,7 @@
 … today" is not answered by a figure the materials date years before the fair.
 
 A small model that has no answer often writes one anyway, in the question's own words ("The booth number of
-the Dortmund booth is [1].", "1. [1]"). Such an answer cannot be right, and the visitor is better served by the
+the firm's booth is [1].", "1. [1]"). Such an answer cannot be right, and the visitor is better served by the
 honest refusal. This check only looks at the form of the answer, never at whether a number is the right one —
 that is the grounding check's job.
 """

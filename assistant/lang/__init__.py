@@ -1,7 +1,7 @@
 """Language identification, offline, among the languages of this folder's files (German and English).
 
 Function words decide when there are enough of them (a passage full of German names, like
-"Wirtschaftsförderung X", is still English if its grammar is); lingua, whose models ship in its wheel, decides
+„Handelskammer Musterstadt“, is still English if its grammar is); lingua, whose models ship in its wheel, decides
 the rest (short questions). The words themselves are data: ``<code>.yaml`` here (see ``resources``).
 """
 
