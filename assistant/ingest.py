@@ -161,6 +161,13 @@ class Ingestor:
             else:
                 keep |= ids  # indexed from elsewhere; this run did not look there
 
+        # Chunk ids are content hashes: a passage that stands in two files (a copied folder, an index moved with
+        # its knowledge folder to another path) is stored once, from the file read in this run.
+        unique: dict[str, Chunk] = {}
+        for chunk in fresh:
+            unique.setdefault(chunk.id, chunk)
+        fresh = list(unique.values())
+        keep -= unique.keys()
         changed = bool(report.added or report.updated or report.removed or rechunk)
         if changed:
             vectors = self._embed(fresh)

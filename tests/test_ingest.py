@@ -181,3 +181,25 @@ def test_a_new_chunking_pipeline_rereads_files_but_reuses_embeddings(
     report = again.ingest([corpus], progress=False)
     assert report.published and len(report.updated) == 3 and embedder.calls == 0
     assert again.ingest([corpus], progress=False).published is False
+
+
+def test_a_knowledge_folder_copied_elsewhere_with_its_index_is_indexed_once(
+    settings: Settings, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk's id hashes its shown (relative) path and content: the same folder under another working directory
+    gives the same ids from other absolute paths. They are stored once, not a clash that aborted the run
+    ("Chroma stored 194 of 388 chunks; not published")."""
+    import shutil
+
+    for home in ("a", "b"):
+        shutil.copytree(corpus, tmp_path / home / "kb")
+    monkeypatch.chdir(tmp_path / "a")
+    assistant, _ = _assistant(settings)
+    first = assistant.ingest([Path("kb")], progress=False)
+    monkeypatch.chdir(tmp_path / "b")
+    again, _ = _assistant(settings)
+    second = again.ingest([Path("kb")], progress=False)
+    assert second.published and len(second.added) == len(first.added)
+    chunks = again.store.chunks()
+    assert len(chunks) == len({c.id for c in chunks}) == first.chunks_total
+    assert again.search("IMTS 2024")
