@@ -33,6 +33,17 @@ from .grounding import (
 from .lang import SUPPORTED, detect_language
 from .lang.resources import alternation, any_of, resources
 from .lexical import tokenize
+from .problems import (
+    DroppedVerb,
+    EmptyAnswer,
+    MissingSlot,
+    Problem,
+    StaleFigure,
+    UnsupportedDenial,
+    WrongLanguage,
+    describe_all,
+    slot_words,
+)
 from .questions import accepted_question
 from .retrieval import HybridRetriever, diversify
 from .safety import asks_for_private_data, looks_like_injection, out_of_scope
@@ -159,7 +170,7 @@ def _sources(passages: Sequence[Passage], numbers: Sequence[int]) -> tuple[Sourc
 @dataclass
 class _Draft:
     text: str
-    problems: tuple[str, ...]
+    problems: tuple[Problem, ...]
 
 
 class Answerer:
@@ -260,7 +271,9 @@ class Answerer:
             text, route, numbers = self._quoted(question, passages, lang)
             reason = "no chat model configured"
             if route != "refusal" and not fills_slot(text, slot, question):
-                text, route, numbers, reason = self._instead(question, slot, passages, lang, _no_slot(slot))
+                text, route, numbers, reason = self._instead(
+                    question, slot, passages, lang, MissingSlot(slot).describe()
+                )
             timings["first_token_ms"] = _ms(started)
             yield TokenEvent(text)
             yield finish(text, route, reason, numbers)
@@ -298,10 +311,10 @@ class Answerer:
                     yield TokenEvent(piece)
                 first = self._judge("".join(streamed), passages, lang, question)
                 retry = None
-                garbled = not first.problems and not self._unfit(first.text, question, slot, passages)
+                garbled = not first.problems and self._unfit(first.text, question, slot, passages) is None
                 if garbled and (verb := dropped_verb(question, first.text, lang)):
                     # Asked again, the model writes the same sentence (measured): quoted below, no second draft.
-                    first = _Draft(first.text, (f"a sentence repeats the question without its verb '{verb}'",))
+                    first = _Draft(first.text, (DroppedVerb(verb),))
                 elif first.problems and not is_refusal(first.text, lang):
                     retry = self._retry(messages, first, lang, passages, question)
         except _NothingToAnswerFrom:
@@ -324,8 +337,8 @@ class Answerer:
             yield finish(refusal, "refusal", "the passages do not answer the question", ())
             return
         unfit = None if first.problems else self._unfit(first.text, question, slot, passages)
-        if unfit:
-            text, route, numbers, reason = self._instead(question, slot, passages, lang, unfit)
+        if unfit is not None:
+            text, route, numbers, reason = self._instead(question, slot, passages, lang, unfit.describe())
             yield ReplaceEvent(text, reason)
             yield finish(text, route, reason, numbers)
             return
@@ -339,7 +352,7 @@ class Answerer:
                 yield ReplaceEvent(text, "source numbers corrected")
             yield finish(text, "llm", "check passed", numbers)
             return
-        reason = "first draft failed the check: " + "; ".join(first.problems)
+        reason = "first draft failed the check: " + describe_all(first.problems)
         if retry is None:  # a garbled sentence (see dropped_verb): what it meant, quoted from its sources
             cited = self._cited(first.text, passages, lang)
             intro = prompts.text("extractive_intro", lang)
@@ -358,8 +371,10 @@ class Answerer:
         if is_refusal(retry.text, lang):
             yield ReplaceEvent(refusal, reason)
             yield finish(refusal, "refusal", reason + "; the second draft refused", ())
-        elif not retry.problems and (unfit := self._unfit(retry.text, question, slot, passages)):
-            text, route, numbers, reason = self._instead(question, slot, passages, lang, reason + "; " + unfit)
+        elif not retry.problems and (unfit := self._unfit(retry.text, question, slot, passages)) is not None:
+            text, route, numbers, reason = self._instead(
+                question, slot, passages, lang, reason + "; " + unfit.describe()
+            )
             yield ReplaceEvent(text, reason)
             yield finish(text, route, reason, numbers)
         elif not retry.problems:
@@ -367,7 +382,7 @@ class Answerer:
             yield ReplaceEvent(text, reason)
             yield finish(text, "retried", reason, numbers)
         else:
-            reason += "; second draft failed too: " + "; ".join(retry.problems)
+            reason += "; second draft failed too: " + describe_all(retry.problems)
             if _invented(retry.problems):
                 # Twice a fact the passages do not hold: the passages do not answer this question.
                 text, route, numbers = refusal, "refusal", []
@@ -375,22 +390,22 @@ class Answerer:
                 text, route, numbers = self._quoted(question, passages, lang)
             if route != "refusal" and not fills_slot(text, slot, question):
                 text, route, numbers, reason = self._instead(
-                    question, slot, passages, lang, f"{reason}; {_no_slot(slot)}"
+                    question, slot, passages, lang, f"{reason}; {MissingSlot(slot).describe()}"
                 )
             yield ReplaceEvent(text, reason)
             yield finish(text, route, reason, numbers)
 
     # -- steps -----------------------------------------------------------------------------------------
-    def _unfit(self, text: str, question: str, slot: str | None, passages: Sequence[Passage]) -> str | None:
+    def _unfit(self, text: str, question: str, slot: str | None, passages: Sequence[Passage]) -> Problem | None:
         """Why a checked answer still does not answer the question, or None: it lacks the kind of value asked
         for, or it gives a figure for "today" that the materials date years before (a firm's "about 40" staff
         of December 2021 is no answer to "How many people work at the firm today?")."""
         if not fills_slot(text, slot, question):
-            return _no_slot(slot)
+            return MissingSlot(slot)
         if slot == "number" and asks_about_now(question):
             year = dated_figure(text, [p.chunk.text for p in passages], self.event.present_year())
             if year is not None:
-                return f"the question asks about today; the materials give this figure for {year}"
+                return StaleFigure(year)
         return None
 
     def _instead(
@@ -403,7 +418,8 @@ class Answerer:
             intro = prompts.text("extractive_intro", language)
             quote = slot_quote(question, slot, passages, language, intro, skip=from_unknowns)
             if quote is not None and self._unfit(quote[0], question, slot, passages) is None:
-                return quote[0], "extractive", quote[1], f"{reason}; quoted the sentence that gives the {_kind(slot)}"
+                quoted = f"{reason}; quoted the sentence that gives the {slot_words(slot)}"
+                return quote[0], "extractive", quote[1], quoted
         return prompts.text("refusal", language), "refusal", [], reason
 
     def _retrieve(self, question: str, query: str, previous: str | None) -> list[Passage]:
@@ -448,7 +464,7 @@ class Answerer:
     def _judge(self, text: str, passages: Sequence[Passage], language: str, question: str = "") -> _Draft:
         text = drop_stray_citations(drop_source_remark(text.strip()), len(passages))
         if not re.search(r"[^\W\d_]", strip_citations(text)):  # nothing, or only source numbers: "[1] [2]"
-            return _Draft(text, ("empty answer",))
+            return _Draft(text, (EmptyAnswer(),))
         if is_refusal(text, language):
             return _Draft(text, ())
         # Facts must stand in the passages the answer cites; an answer without markers is held to all of them.
@@ -458,7 +474,7 @@ class Answerer:
             text, _evidence(chosen), language, detect_language, n_sources=len(passages), question=question
         )
         denial = unsupported_denial(text, _evidence(chosen))
-        problems = (*result.problems, *([f"'{denial}' denies what no source denies"] if denial else []))
+        problems = (*result.problems, *([UnsupportedDenial(denial)] if denial else []))
         if cited and result.unsupported and len(result.unsupported) == len(problems):
             recited = self._recite(text, passages, cited, language)
             return recited or _Draft(text, problems)
@@ -495,7 +511,7 @@ class Answerer:
         self, messages: list[Message], first: _Draft, language: str, passages: Sequence[Passage], question: str = ""
     ) -> _Draft:
         stricter = prompts.render(
-            "stricter", language, problems="; ".join(first.problems), refusal=prompts.text("refusal", language)
+            "stricter", language, problems=describe_all(first.problems), refusal=prompts.text("refusal", language)
         )
         retry_messages = [*messages, Message("assistant", first.text), Message("user", stricter)]
         text = "".join(self.chat.stream(retry_messages, self.settings.llm_max_tokens, 0.0)) if self.chat else ""
@@ -604,21 +620,12 @@ def _evidence(passages: Sequence[Passage]) -> list[str]:
     return [f"{p.chunk.title}\n{p.chunk.organisation}\n{p.chunk.text}" for p in passages]
 
 
-def _invented(problems: Sequence[str]) -> bool:
+def _invented(problems: Sequence[Problem]) -> bool:
     """The draft states facts the passages do not hold. Not decided for a draft in the wrong language: there every
     capitalised German noun looks like a name to the check."""
-    if any(p.startswith("answer is in ") for p in problems):
+    if any(isinstance(p, WrongLanguage) for p in problems):
         return False
-    return any(not _form_only(p) for p in problems)
-
-
-def _form_only(problem: str) -> bool:
-    """A problem of form, not of fact: the wrong language, a source number that points nowhere."""
-    return (
-        problem == "empty answer"
-        or problem.startswith("answer is in ")
-        or (problem.startswith("citation [") and "points to no" in problem)
-    )
+    return any(p.fact for p in problems)
 
 
 def _declined(question: str) -> tuple[str, str] | None:
@@ -628,14 +635,6 @@ def _declined(question: str) -> tuple[str, str] | None:
     if out_of_scope(question):
         return "out_of_scope", "not a question about the materials (orders, writing, translating, weather or abuse)"
     return None
-
-
-def _no_slot(slot: str | None) -> str:
-    return f"the answer gives no {_kind(slot)}, which the question asks for"
-
-
-def _kind(slot: str | None) -> str | None:
-    return "web address" if slot == "web" else slot
 
 
 def _ms(started: float) -> float:

@@ -37,6 +37,15 @@ from .contacts import unsupported_contacts
 from .lang import FUNCTION_WORDS
 from .lang.resources import alternation, resources
 from .lexical import STOPWORDS as _STOPWORDS
+from .problems import (
+    BrokenCitation,
+    Problem,
+    UnsupportedContact,
+    UnsupportedDate,
+    UnsupportedName,
+    UnsupportedNumber,
+    WrongLanguage,
+)
 
 DateValue = tuple[int | None, int, int | None]  # (year, month, day)
 
@@ -44,7 +53,7 @@ DateValue = tuple[int | None, int, int | None]  # (year, month, day)
 @dataclass(frozen=True)
 class CheckResult:
     ok: bool
-    problems: tuple[str, ...]  # human-readable, one per offending item
+    problems: tuple[Problem, ...]  # one per offending item; ``describe()`` reads it
     unsupported: tuple[str, ...]  # the offending numbers, dates and names as written in the answer
 
 
@@ -413,12 +422,13 @@ def check_answer(
     may cite), the answer must be in ``expected_language`` and each citation must point to one of ``n_sources``.
     A phone number, e-mail or street address must stand in a passage, and in one that names the person
     ``question`` asks about, if it names one (see ``contacts``); that second problem lists no item in
-    ``unsupported``, since citing another passage does not mend it."""
+    ``unsupported``, since citing another passage does not mend it. Each problem is a typed value of
+    ``problems`` (``WrongLanguage``, ``UnsupportedNumber`` …); ``describe()`` gives its sentence."""
     text = _CITATION.sub(_blank, answer)
-    problems: list[str] = []
+    problems: list[Problem] = []
     unsupported: list[str] = []
 
-    def flag(problem: str, item: str | None = None) -> None:
+    def flag(problem: Problem, item: str | None = None) -> None:
         if problem not in problems:
             problems.append(problem)
             if item is not None:
@@ -426,31 +436,31 @@ def check_answer(
 
     plain = strip_citations(answer)
     if len(plain.split()) >= 4 and (language := detect_language(plain)) != expected_language:
-        flag(f"answer is in {language}, expected {expected_language}")
+        flag(WrongLanguage(language, expected_language))
     if n_sources is not None:
         for n in cited_indices(answer):
             if not 1 <= n <= n_sources:
-                flag(f"citation [{n}] points to no passage")
+                flag(BrokenCitation(n))
     pool = "\n\n".join(passages)
     known_numbers, known_dates = extract_numbers(pool), extract_dates(pool)
     dates = _date_mentions(text)
     for surface, _, _, value in dates:
         if not _date_supported(value, known_dates, known_numbers):
-            flag(f"date {surface} is not in the cited passages", surface)
+            flag(UnsupportedDate(surface), surface)
     for number in _number_mentions(text):
         if any(start <= number.start and number.end <= end for _, start, end, _ in dates):
             continue
         if not number.accept & known_numbers:
-            flag(f"number {number.surface} is not in the cited passages", number.surface)
+            flag(UnsupportedNumber(number.surface), number.surface)
     hay = _fold(pool)
     for name in _name_mentions(text, expected_language):
         if not _name_supported(name, hay, expected_language):
-            flag(f"name '{name}' is not in the cited passages", name)
+            flag(UnsupportedName(name), name)
     for contact, person in unsupported_contacts(text, passages, question):
         if person is None:
-            flag(f"contact {contact} is not in the cited passages", contact)
+            flag(UnsupportedContact(contact), contact)
         else:
-            flag(f"contact {contact} is not stated for {person} in the cited passages")
+            flag(UnsupportedContact(contact, person))
     return CheckResult(not problems, tuple(problems), tuple(unsupported))
 
 

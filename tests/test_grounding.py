@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from assistant.grounding import (
+    CheckResult,
     check_answer,
     cited_indices,
     drop_source_remark,
@@ -36,6 +37,11 @@ IMTS_DE = (
 
 def check(answer: str, passages: list[str], language: str = "en", n_sources: int | None = None):
     return check_answer(answer, passages, language, detect_language, n_sources=n_sources)
+
+
+def described(result: CheckResult) -> tuple[str, ...]:
+    """The problems as the retry prompt and an answer's reason read them."""
+    return tuple(p.describe() for p in result.problems)
 
 
 # --- dates -------------------------------------------------------------------------------------------------------
@@ -85,13 +91,13 @@ def test_year_less_date_matches_any_year() -> None:
 def test_wrong_day_is_caught() -> None:
     result = check("The reception took place on September 15, 2024.", [RECEPTION_DE])
     assert not result.ok
-    assert result.problems == ("date September 15, 2024 is not in the cited passages",)
+    assert described(result) == ("date September 15, 2024 is not in the cited passages",)
     assert result.unsupported == ("September 15, 2024",)
 
 
 def test_wrong_year_is_caught() -> None:
     result = check("The reception took place on 13 September 2023.", [RECEPTION_DE])
-    assert result.problems == ("date 13 September 2023 is not in the cited passages",)
+    assert described(result) == ("date 13 September 2023 is not in the cited passages",)
 
 
 def test_range_in_answer_matches_range_in_other_language() -> None:
@@ -138,7 +144,7 @@ def test_numbers_match_across_separators_and_languages() -> None:
 
 def test_invented_number_is_caught() -> None:
     result = check("IMTS 2024 had 1,800 exhibitors.", [IMTS_EN])
-    assert result.problems == ("number 1,800 is not in the cited passages",)
+    assert described(result) == ("number 1,800 is not in the cited passages",)
     assert result.unsupported == ("1,800",)
 
 
@@ -212,7 +218,7 @@ def test_organisation_names_may_be_translated() -> None:
 
 def test_invented_name_in_answer_is_caught() -> None:
     result = check("The keynote was given by Hans Müller in Chicago.", [RECEPTION_DE])
-    assert result.problems == ("name 'Hans Müller' is not in the cited passages",)
+    assert described(result) == ("name 'Hans Müller' is not in the cited passages",)
     german = check("Die Keynote hielt John Smith in Chicago.", [RECEPTION_DE], "de")
     assert german.unsupported == ("John Smith",)
 
@@ -226,7 +232,7 @@ def test_english_single_name_is_checked() -> None:
 
 def test_wrong_language_is_caught() -> None:
     result = check("Die IMTS 2024 fand in Chicago statt.", [IMTS_EN], "en")
-    assert result.problems == ("answer is in de, expected en",)
+    assert described(result) == ("answer is in de, expected en",)
     assert result.unsupported == ()
 
 
@@ -236,7 +242,7 @@ def test_language_is_not_judged_on_very_short_answers() -> None:
 
 def test_citation_beyond_the_sources_is_caught() -> None:
     result = check("IMTS 2024 took place in Chicago [3].", [IMTS_EN, RECEPTION_DE], n_sources=2)
-    assert result.problems == ("citation [3] points to no passage",)
+    assert described(result) == ("citation [3] points to no passage",)
     assert check("IMTS 2024 took place in Chicago [1, 2].", [IMTS_EN, RECEPTION_DE], n_sources=2).ok
 
 
@@ -270,13 +276,13 @@ def test_correct_answer_from_real_passages_is_ok() -> None:
 def test_invented_booth_number_in_real_answer_is_caught() -> None:
     answer = REAL_ANSWER + " The Dortmund companies exhibited at Booth 4711 [2]."
     result = check(answer, REAL_PASSAGES, n_sources=2)
-    assert result.problems == ("number 4711 is not in the cited passages",)
+    assert described(result) == ("number 4711 is not in the cited passages",)
 
 
 def test_wrong_date_in_real_answer_is_caught() -> None:
     answer = REAL_ANSWER.replace("Friday, September 13, 2024", "September 15")
     result = check(answer, REAL_PASSAGES, n_sources=2)
-    assert result.problems == ("date September 15 is not in the cited passages",)
+    assert described(result) == ("date September 15 is not in the cited passages",)
 
 
 def test_german_noun_before_a_name_is_tolerated_but_invented_names_are_not() -> None:
