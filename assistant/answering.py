@@ -294,7 +294,6 @@ class Answerer:
                     self.settings.context_sentences,
                     self.settings.context_passages,
                     unknown_sections=[from_unknowns(p) for p in context],
-                    each_language=self.settings.context_each_language,
                 )
                 if not chosen:
                     raise _NothingToAnswerFrom()

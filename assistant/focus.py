@@ -55,7 +55,6 @@ def select_context(
     max_sentences: int,
     max_passages: int,
     unknown_sections: Sequence[bool] = (),
-    each_language: bool = False,
 ) -> list[tuple[Passage, str]]:
     """The prompt's context: the ``max_sentences`` best sentences of all the retrieved ``passages`` (from at most
     ``max_passages`` of them), each passage with its chosen sentences in reading order, the passage with the
@@ -70,10 +69,6 @@ def select_context(
     Sentences that say what the materials do not know (and every sentence of a passage flagged in
     ``unknown_sections``, a "What is not known" section) never go into the prompt: a small model reads them as
     the answer and refuses a question the sentence before answered.
-
-    With ``each_language`` the best sentence of each document language in the pool goes first: a question sits
-    closer to any sentence in its own language than to the same content in the other, so without it a document
-    that exists only in the other language gives its answering sentence to the retrieval pool but not the prompt.
     """
     flagged = list(unknown_sections) + [False] * (len(passages) - len(unknown_sections))
     if max_sentences <= 0:
@@ -98,9 +93,6 @@ def select_context(
                 score = float(similarity[j]) + WORD_BONUS * len(wanted & set(tokenize(sentence))) - RANK_PENALTY * i
                 ranked.append((score, i, j))
     ranked.sort(key=lambda r: -r[0])
-    if each_language:
-        firsts = {passages[i].chunk.language: (i, j) for _, i, j in reversed(ranked)}
-        ranked.sort(key=lambda r: (r[1:] not in firsts.values(), -r[0]))
     chosen: dict[int, list[int]] = {}  # passage → its chosen sentences, passages in order of their best sentence
     kept: list[tuple[str, str, np.ndarray]] = []  # (language, text, vector) of the chosen sentences
     for _, i, j in ranked:

@@ -147,11 +147,6 @@ class Settings(BaseSettings):
     )
     context_pool_per_document: int = Field(3, ge=1, description="At most this many of the pool from one document.")
     context_passages: int = Field(3, ge=1, le=10, description="At most this many passages in the prompt.")
-    context_each_language: bool = Field(
-        False,
-        description="The best sentence of each document language in the pool goes into the prompt first, so that "
-        "a document only in the other language than the question gives its answering sentence.",
-    )
     context_sentences: int = Field(
         4,
         ge=0,

@@ -163,21 +163,3 @@ def test_a_sentence_said_already_in_the_other_language_takes_no_place() -> None:
     )
     both = " ".join(_texts(select_context(question, [english, same_language], FakeEmbedder(), 2, 3)))
     assert both.count("Hasan Canti") == 2
-
-
-def test_each_language_gives_its_best_sentence_when_asked_to() -> None:
-    """An English question shares words with every English sentence and none with the German original; with
-    ``each_language`` the German passage's best sentence still reaches the prompt."""
-    from dataclasses import replace
-
-    english = _passage("The fair in Chicago had many visitors. The fair in Chicago had many halls.")
-    german = Passage(
-        chunk=replace(english.chunk, id="d", doc_id="article", language="de", text="Zur Messe kamen 89.020 Besucher."),
-        rank=2,
-        score=0.9,
-    )
-    question = ["How many visitors did the fair in Chicago have?"]
-    embedder = FakeEmbedder()
-    plain = " ".join(_texts(select_context(question, [english, german], embedder, 2, 3)))
-    balanced = " ".join(_texts(select_context(question, [english, german], embedder, 2, 3, each_language=True)))
-    assert "89.020" not in plain and "89.020" in balanced and "visitors" in balanced
