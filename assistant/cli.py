@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .env import set_offline_env
-from .errors import AssistantError
+from .errors import AssistantError, IndexEmpty
 from .settings import CONFIG_ENV, Settings
 from .types import Answer, ReplaceEvent, TokenEvent, Turn
 
@@ -118,6 +118,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     from .app import build_assistant
 
     assistant = build_assistant(settings)
+    if args.command in ("search", "ask", "chat"):
+        from .ingest import foreign_index
+
+        if reason := foreign_index(assistant.store, assistant.embedder):
+            raise IndexEmpty(f"{reason} — run `assistant ingest` to rebuild it for this machine.")
     if args.command == "ingest":
         report = assistant.ingest(args.paths or None, progress=not args.quiet)
         for path, reason in report.skipped:
@@ -223,8 +228,12 @@ def _serve(assistant: Assistant, host: str, port: int) -> int:
     import uvicorn
 
     from .api import create_app, start_warm_up
+    from .ingest import foreign_index
 
-    if assistant.store.generation() is None:
+    foreign = foreign_index(assistant.store, assistant.embedder)
+    if foreign:
+        print(f"{foreign}: rebuilding the index before serving.", file=sys.stderr)
+    if assistant.store.generation() is None or foreign:
         report = assistant.ingest(progress=True)
         for path, reason in report.skipped:
             print(f"skipped {path}: {reason}", file=sys.stderr)

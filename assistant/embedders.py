@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import math
+import platform
 import re
 import threading
 from collections import OrderedDict
@@ -18,6 +20,46 @@ from .settings import Settings
 Vector = list[float]
 TITLE_SLOT = "title: none"
 RECENT_QUERIES = 8
+# CPU features (as /proc/cpuinfo names them) that run bfloat16 matrix products in hardware. Without them torch
+# emulates bfloat16 through float32 and the embedder is slower than in float32 (an AVX2 laptop: a query 268 ms
+# in bfloat16 against 133 ms in float32, ingestion 1.7 against 10.1 passages a second).
+BF16_FEATURES = ("amx_bf16", "avx512_bf16")
+
+log = logging.getLogger(__name__)
+
+
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags as the kernel lists them; empty where there is no /proc/cpuinfo."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return frozenset()
+    for line in text.splitlines():
+        name, _, value = line.partition(":")
+        if name.strip() in ("flags", "Features"):
+            return frozenset(value.split())
+    return frozenset()
+
+
+@functools.cache
+def resolve_dtype(setting: str) -> str:
+    """The embedder's number format: ``auto`` takes bfloat16 only where the CPU runs it in hardware.
+
+    Decided by the CPU's features, not by a timing at load time: a measurement on a busy 2-core kiosk would
+    pick a different format from one start to the next, and every change of format rebuilds the index.
+    """
+    if setting != "auto":
+        return setting
+    flags = cpu_flags()
+    found = [f for f in BF16_FEATURES if f in flags]
+    if found and platform.machine().lower() in ("x86_64", "amd64"):
+        log.info("embedder number format: bfloat16 (this CPU has %s)", ", ".join(found))
+        return "bfloat16"
+    log.info(
+        "embedder number format: float32 (this CPU has no %s; bfloat16 would be emulated, slower)",
+        " or ".join(BF16_FEATURES),
+    )
+    return "float32"
 
 
 class Embedder(Protocol):
@@ -205,7 +247,7 @@ def make_embedder(settings: Settings) -> Embedder:
     path = resolve_model_path(settings.embedder, settings.models_dir)
     try:
         return SentenceTransformerEmbedder(
-            path, settings.torch_threads, settings.embed_batch_size, settings.embed_dtype
+            path, settings.torch_threads, settings.embed_batch_size, resolve_dtype(settings.embed_dtype)
         )
     except ImportError as exc:  # pragma: no cover - only without the optional stack
         raise ConfigError(f"sentence-transformers is missing ({exc}) — run `make setup`.") from exc
@@ -239,4 +281,4 @@ def _key(name: str, dtype: str) -> str:
 def _model_key(settings: Settings) -> str:
     if settings.embedder == "fake":
         return FakeEmbedder().key
-    return _key(Path(settings.embedder.replace("/", "--")).name, settings.embed_dtype)
+    return _key(Path(settings.embedder.replace("/", "--")).name, resolve_dtype(settings.embed_dtype))

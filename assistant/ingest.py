@@ -97,6 +97,25 @@ def _under(path: str, roots: Sequence[Path]) -> bool:
     return any(p == r or r in p.parents for r in roots)
 
 
+def index_embedder_id(embedder: Embedder) -> str:
+    """What an index records about the vectors in it: the model, its number format and the embedding recipe."""
+    return f"{embedder.key}+{EMBEDDING_VERSION}"
+
+
+def foreign_index(store: VectorStore, embedder: Embedder) -> str | None:
+    """A sentence when the index holds vectors this machine's embedder would not compute (another model, another
+    number format, another recipe), e.g. an index built in bfloat16 and copied to an AVX2 machine that embeds in
+    float32. Such an index is rebuilt, never queried across formats. None when it matches or is empty."""
+    state = store.state()
+    if not state.metadata:
+        return None
+    built = (state.embedder_key or "").partition("|")[0]
+    wanted = index_embedder_id(embedder)
+    if built == wanted:
+        return None
+    return f"the index was built with {built or 'an unrecorded embedder'}; this machine embeds questions with {wanted}"
+
+
 class Ingestor:
     def __init__(self, store: VectorStore, embedder: Embedder, settings: Settings, progress: bool = True) -> None:
         self.store = store
@@ -111,7 +130,7 @@ class Ingestor:
         report.skipped.extend((display_path(p), why) for p, why in unsupported)
 
         state = self.store.state()
-        embedder_id = f"{self.embedder.key}+{EMBEDDING_VERSION}"
+        embedder_id = index_embedder_id(self.embedder)
         pipeline = f"{PIPELINE_VERSION}-{self.settings.chunk_chars}-{self.settings.chunk_overlap_sentences}"
         index_key = f"{embedder_id}|{pipeline}"
         rebuild = bool(state.metadata) and (state.embedder_key or "").partition("|")[0] != embedder_id
