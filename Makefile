@@ -14,7 +14,7 @@ NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 export CMAKE_ARGS ?= -DCMAKE_C_FLAGS='$(NO_AMX)' -DCMAKE_CXX_FLAGS='$(NO_AMX)'
 endif
 
-.PHONY: start setup chromium models ingest chat serve test test-fast test-browser lint eval-retrieval eval bench bench-load clean
+.PHONY: start setup chromium models ingest chat serve test test-fast test-browser lint eval-retrieval eval bench bench-load bench-avx2 avx2-llama clean
 
 start: setup models ingest  ## set up, fetch models, index knowledge/, serve kiosk, widget and API on 127.0.0.1:7860
 	$(BIN)/assistant serve
@@ -69,6 +69,19 @@ eval-retrieval: setup models  ## retrieval hit@k/MRR per language cell, report i
 bench: setup models  ## ingestion and retrieval latency, then answer latency with the local model
 	$(BIN)/python -m evals.bench_retrieval
 	$(BIN)/python -m evals.bench_answers
+
+# The AVX2 path on a machine with more (the common kiosk CPU): torch/oneDNN/MKL limited to AVX2, float32
+# embeddings, and llama.cpp built for AVX2 alone into .avx2-llama/ (the product's own build stays as it is).
+AVX2_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF \
+	-DGGML_AVX512_VBMI=OFF -DGGML_AVX512_VNNI=OFF -DGGML_AVX512_BF16=OFF -DGGML_AVX_VNNI=OFF \
+	-DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+avx2-llama: setup  ## build llama-cpp-python for AVX2 only into .avx2-llama/ (for bench-avx2; about 8 min)
+	test -d .avx2-llama/llama_cpp || CMAKE_ARGS="$(AVX2_CMAKE)" $(BIN)/pip install -q --no-deps --no-cache-dir \
+		--no-binary llama-cpp-python --target .avx2-llama -c constraints.txt llama-cpp-python
+
+bench-avx2: setup models avx2-llama  ## the bench figures on the AVX2 path
+	$(BIN)/python -m evals.bench_retrieval --avx2
+	$(BIN)/python -m evals.bench_answers --avx2
 
 bench-load: setup models  ## the HTTP API under 10 and 50 concurrent clients: local model, then extractive route
 	$(BIN)/python -m evals.bench_load

@@ -1,7 +1,10 @@
 """Benchmark: ingestion of knowledge/ (cold and no-op), retrieval latency p50/p95, peak memory.
 
-`python -m evals.bench_retrieval [--queries 100]` — targets on 2 cores: retrieval p50 ≤ 80 ms,
-no-op re-ingest ≤ 3 s. Writes evals/reports/bench_retrieval.json and a latency histogram.
+`python -m evals.bench_retrieval [--queries 100] [--avx2]` — targets on 2 cores: cold ingest ≤ 120 s and
+retrieval p50 ≤ 80 ms on an AVX2 CPU, retrieval p50 ≤ 40 ms with AVX-512 (BF16), no-op re-ingest ≤ 3 s.
+`--avx2` measures the AVX2 path on a machine that has more (torch, oneDNN and MKL limited to AVX2, float32
+embeddings, as `embed_dtype = "auto"` takes there). Writes evals/reports/bench_retrieval[-avx2].json and a
+latency histogram; the CPU is named in the output and the report.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ import time
 from pathlib import Path
 
 from assistant.app import build_assistant
+from assistant.embedders import cpu_flags
 from assistant.evaluation.dataset import load_dataset
 from assistant.evaluation.metrics import percentile
 from assistant.settings import Settings
 
-from .common import DATASET, REPORTS, ROOT, run_meta, save_figure
+from .common import AVX2_ENV, DATASET, REPORTS, ROOT, cpu_description, run_meta, save_figure
 
 
 def _peak_mb(who: int = resource.RUSAGE_SELF) -> float:
@@ -31,8 +35,18 @@ def _peak_mb(who: int = resource.RUSAGE_SELF) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--queries", type=int, default=100)
-    parser.add_argument("--report", type=Path, default=REPORTS / "bench_retrieval.json")
+    parser.add_argument("--report", type=Path, default=None)
+    parser.add_argument("--avx2", action="store_true", help="measure the AVX2 path (see above)")
     args = parser.parse_args(argv)
+    if args.avx2 and os.environ.get("ATEN_CPU_CAPABILITY") != "avx2":
+        # the limits must be in place before torch loads: run again in a process that has them
+        env = {**os.environ, **AVX2_ENV}
+        again = [sys.executable, "-m", "evals.bench_retrieval", *(argv if argv is not None else sys.argv[1:])]
+        return subprocess.run(again, env=env, check=False).returncode
+    avx2 = os.environ.get("ATEN_CPU_CAPABILITY") == "avx2" or "avx512f" not in cpu_flags()
+    report = args.report or REPORTS / ("bench_retrieval-avx2.json" if args.avx2 else "bench_retrieval.json")
+    cpu = cpu_description()
+    print(f"CPU: {cpu}")
 
     with tempfile.TemporaryDirectory(prefix="bench-index-") as tmp:
         settings = Settings().with_overrides(index_dir=Path(tmp) / "index", chroma_url=None)
@@ -83,22 +97,26 @@ def main(argv: list[str] | None = None) -> int:
         "torch_threads": settings.torch_threads,
         "cpus": os.cpu_count(),
     }
-    targets = {"retrieval_p50_ms": 80, "noop_ingest_cli_s": 3}
+    targets: dict[str, float] = {"noop_ingest_cli_s": 3}
+    if avx2:
+        targets.update(cold_ingest_s=120, retrieval_p50_ms=80)
+    else:
+        targets.update(retrieval_p50_ms=40)
     for key, value in figures.items():
         mark = ""
         if key in targets:
             mark = "  ok" if value <= targets[key] else f"  OVER TARGET ({targets[key]})"
         print(f"{key:<26}{value}{mark}")
-    args.report.parent.mkdir(parents=True, exist_ok=True)
-    args.report.write_text(
-        json.dumps({"meta": run_meta(settings), "figures": figures, "latencies_ms": latencies}, indent=2)
-    )
-    _plot(latencies, args.report.with_suffix(".png"))
-    print(f"report: {args.report} (+ .png)")
+    print(f"CPU: {cpu}")
+    report.parent.mkdir(parents=True, exist_ok=True)
+    meta = run_meta(settings, targets=targets)
+    report.write_text(json.dumps({"meta": meta, "figures": figures, "latencies_ms": latencies}, indent=2))
+    _plot(latencies, report.with_suffix(".png"), cpu)
+    print(f"report: {report} (+ .png)")
     return 0
 
 
-def _plot(latencies: list[float], path: Path) -> None:
+def _plot(latencies: list[float], path: Path, cpu: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -110,6 +128,7 @@ def _plot(latencies: list[float], path: Path) -> None:
         ax.axvline(percentile(latencies, q), color="black", linestyle=style, linewidth=1, label=f"p{q}")
     ax.set_xlabel("retrieval latency (ms), query embedding + dense + lexical + fusion")
     ax.set_ylabel("queries")
+    ax.set_title(cpu, fontsize=8)
     ax.legend()
     save_figure(fig, path)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import sys
 import time
@@ -17,12 +18,60 @@ DATASET = ROOT / "evals" / "datasets" / "golden.jsonl"
 REPORTS = ROOT / "evals" / "reports"
 
 
+# Limits the vector instructions torch, oneDNN and MKL use to AVX2, on a machine that has more: how the AVX2
+# figures (the common kiosk and laptop CPU) are measured here. auto would still see the CPU's bfloat16 flags,
+# so the format is set to what auto takes on an AVX2 CPU. llama.cpp is compiled for the CPU: its AVX2 figures
+# need an AVX2 build on PYTHONPATH (see docs/evaluation.md, "Speed on AVX2").
+AVX2_ENV = {
+    "ATEN_CPU_CAPABILITY": "avx2",
+    "ONEDNN_MAX_CPU_ISA": "AVX2",
+    "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+    "ASSISTANT_EMBED_DTYPE": "float32",
+}
+FEATURES = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
+
+
+def cpu_description() -> str:
+    """The CPU as a speed figure needs it named: model, cores, the vector features that matter, any AVX2 limit."""
+    from assistant.embedders import cpu_flags
+
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                model = line.partition(":")[2].strip()
+                break
+    except OSError:
+        pass
+    flags = cpu_flags()
+    have = [f.upper() for f in FEATURES if f in flags] or ["no AVX2"]
+    text = f"{model}, {os.cpu_count()} CPUs, {' + '.join(have)}"
+    if os.environ.get("ATEN_CPU_CAPABILITY") == "avx2":
+        text += " (limited to AVX2 for torch/oneDNN/MKL)"
+    return text
+
+
+def llama_build() -> str:
+    """Which llama.cpp library this process loads, and the CPU features it was built for."""
+    try:
+        import llama_cpp
+    except ImportError:
+        return "llama-cpp-python missing"
+    info = llama_cpp.llama_print_system_info().decode(errors="replace")
+    flags = sorted({p.split("=")[0].split(":")[-1].strip() for p in info.split("|") if p.strip().endswith("= 1")})
+    return f"{Path(llama_cpp.__file__).parent} ({', '.join(flags)})"
+
+
 def run_meta(settings: Settings, **extra: Any) -> dict[str, Any]:
+    from assistant.embedders import resolve_dtype
+
     safe = settings.model_dump(mode="json", exclude={"openai_api_key"})
     return {
         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "commit": git_commit(ROOT),
         "machine": f"{platform.machine()}, {platform.python_version()}",
+        "cpu": cpu_description(),
+        "embed_dtype": resolve_dtype(settings.embed_dtype),
         "settings": safe,
         **extra,
     }
