@@ -33,3 +33,18 @@ def test_prepacked_linears_give_bit_identical_outputs_for_any_batch_shape() -> N
 def test_a_model_without_linear_layers_is_left_alone() -> None:
     model = torch.nn.Sequential(torch.nn.LayerNorm(8))
     assert _prepack_linears(model, torch) == 0
+
+
+def test_int8_quantisation_replaces_the_linears_and_stays_close() -> None:
+    from assistant.embedders import _quantise_linears
+
+    model = _tiny(torch.float32)
+    x = torch.randn(3, 11, 64)
+    with torch.inference_mode():
+        before = model(x)
+        _quantise_linears(model, torch)
+        after = model(x)
+    assert not any(type(m) is torch.nn.Linear for m in model.modules())
+    cosine = torch.nn.functional.cosine_similarity(before.flatten(0, 1), after.flatten(0, 1), dim=-1)
+    assert float(cosine.min()) > 0.99
+    assert not torch.equal(before, after)  # it did quantise: int8 is close, not identical
