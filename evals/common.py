@@ -48,7 +48,7 @@ def cpu_description() -> str:
     have = [f.upper() for f in FEATURES if f in flags] or ["no AVX2"]
     text = f"{model}, {os.cpu_count()} CPUs, {' + '.join(have)}"
     if os.environ.get("ATEN_CPU_CAPABILITY") == "avx2":
-        text += " (limited to AVX2 for torch/oneDNN/MKL)"
+        text += " (limited to AVX2 for torch, oneDNN, MKL and fbgemm)"
     return text
 
 
