@@ -55,9 +55,9 @@ class Settings(BaseSettings):
         "auto",
         description="Number format of the embedder on the CPU. 'auto' takes bfloat16 where the CPU runs it in "
         "hardware (AVX512_BF16 or AMX: about twice as fast as float32 there, cosine similarities moved by under "
-        "0.003), int8 (dynamic, per-channel) on an x86 CPU with AVX2 alone (bfloat16 is emulated there and slower "
-        "than float32; int8 about 3 times faster than float32), float32 elsewhere. The index records the format; "
-        "an index built in another format is rebuilt, never queried across formats.",
+        "0.003) and float32 elsewhere (on AVX2 alone bfloat16 is emulated and about half as fast). 'int8' (dynamic, "
+        "per-channel) is faster still on AVX2 but made holdout answers worse; opt-in only. The index records the "
+        "format; an index built in another format is rebuilt, never queried across formats.",
     )
     embed_batch_size: int = Field(16, ge=1, description="Passages embedded per batch during ingestion.")
     torch_threads: int = Field(

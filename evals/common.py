@@ -20,14 +20,14 @@ REPORTS = ROOT / "evals" / "reports"
 
 # Limits the vector instructions torch, oneDNN, MKL and fbgemm use to AVX2, on a machine that has more: how the
 # AVX2 figures (the common kiosk and laptop CPU) are measured here. auto would still see the CPU's bfloat16
-# flags, so the format is set to what auto takes on an AVX2 CPU (int8). llama.cpp is compiled for the CPU: its
+# flags, so the format is set to what auto takes on an AVX2 CPU (float32). llama.cpp is compiled for the CPU: its
 # AVX2 figures need an AVX2 build on PYTHONPATH (see docs/evaluation.md, "Speed on AVX2").
 AVX2_ENV = {
     "ATEN_CPU_CAPABILITY": "avx2",
     "ONEDNN_MAX_CPU_ISA": "AVX2",
     "MKL_ENABLE_INSTRUCTIONS": "AVX2",
     "FBGEMM_ENABLE_INSTRUCTIONS": "AVX2",
-    "ASSISTANT_EMBED_DTYPE": "int8",
+    "ASSISTANT_EMBED_DTYPE": "float32",
 }
 FEATURES = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
 
