@@ -28,17 +28,27 @@ BF16_FEATURES = ("amx_bf16", "avx512_bf16")
 log = logging.getLogger(__name__)
 
 
-def cpu_flags() -> frozenset[str]:
-    """The CPU's feature flags as the kernel lists them; empty where there is no /proc/cpuinfo."""
+def cpu_info() -> dict[str, str]:
+    """The first processor's fields in /proc/cpuinfo ("model name", "flags", …); empty where there is none."""
     try:
         text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return frozenset()
+        return {}
+    fields: dict[str, str] = {}
     for line in text.splitlines():
+        if not line.strip():
+            if fields:
+                break  # the next processor repeats the same fields
+            continue
         name, _, value = line.partition(":")
-        if name.strip() in ("flags", "Features"):
-            return frozenset(value.split())
-    return frozenset()
+        fields.setdefault(name.strip(), value.strip())
+    return fields
+
+
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags as the kernel lists them (``flags`` on x86, ``Features`` on ARM)."""
+    info = cpu_info()
+    return frozenset((info.get("flags") or info.get("Features") or "").split())
 
 
 @functools.cache

@@ -22,7 +22,7 @@ from .event import EVENT_FILE
 from .focus import embed_sentences, encode_sentence_vectors
 from .loaders import SUPPORTED_SUFFIXES, SkipFile, load_file
 from .settings import Settings
-from .store import VectorStore
+from .store import IndexState, VectorStore
 from .types import Chunk
 
 # Bump when chunking or metadata change in a way that needs every file re-read (embeddings are reused
@@ -102,6 +102,11 @@ def index_embedder_id(embedder: Embedder) -> str:
     return f"{embedder.key}+{EMBEDDING_VERSION}"
 
 
+def _built_with(state: IndexState) -> str:
+    """The embedder id an index was built with (its key before the chunking recipe); empty when unrecorded."""
+    return (state.embedder_key or "").partition("|")[0]
+
+
 def foreign_index(store: VectorStore, embedder: Embedder) -> str | None:
     """A sentence when the index holds vectors this machine's embedder would not compute (another model, another
     number format, another recipe), e.g. an index built in bfloat16 and copied to an AVX2 machine that embeds in
@@ -109,7 +114,7 @@ def foreign_index(store: VectorStore, embedder: Embedder) -> str | None:
     state = store.state()
     if not state.metadata:
         return None
-    built = (state.embedder_key or "").partition("|")[0]
+    built = _built_with(state)
     wanted = index_embedder_id(embedder)
     if built == wanted:
         return None
@@ -133,7 +138,7 @@ class Ingestor:
         embedder_id = index_embedder_id(self.embedder)
         pipeline = f"{PIPELINE_VERSION}-{self.settings.chunk_chars}-{self.settings.chunk_overlap_sentences}"
         index_key = f"{embedder_id}|{pipeline}"
-        rebuild = bool(state.metadata) and (state.embedder_key or "").partition("|")[0] != embedder_id
+        rebuild = bool(state.metadata) and _built_with(state) != embedder_id
         rechunk = bool(state.metadata) and state.embedder_key != index_key
         indexed: dict[str, tuple[str, set[str]]] = {}
         by_source: dict[str, set[str]] = defaultdict(set)

@@ -14,19 +14,30 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from assistant.app import build_assistant
-from assistant.embedders import cpu_flags
 from assistant.evaluation.dataset import load_dataset
 from assistant.evaluation.metrics import percentile
 from assistant.settings import Settings
 from assistant.types import DoneEvent, TokenEvent
 
-from .common import AVX2_ENV, DATASET, REPORTS, ROOT, cpu_description, ensure_index, llama_build, run_meta, save_figure
+from .common import (
+    AVX2_ENV,
+    DATASET,
+    REPORTS,
+    ROOT,
+    avx2_limited,
+    cpu_description,
+    ensure_index,
+    llama_build,
+    rerun_limited,
+    run_meta,
+    runs_avx512,
+    save_figure,
+)
 
 TARGETS_AVX2 = {"first_token_p50_ms": 2000, "total_p50_ms": 5000}
 TARGETS_AVX512 = {"first_token_p50_ms": 1200}
@@ -39,17 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--avx2", action="store_true", help="measure the AVX2 path (see above)")
     parser.add_argument("--llama-path", type=Path, default=ROOT / ".avx2-llama", help="an AVX2 llama-cpp-python")
     args = parser.parse_args(argv)
-    if args.avx2 and os.environ.get("ATEN_CPU_CAPABILITY") != "avx2":
+    if args.avx2 and not avx2_limited():
         if not (args.llama_path / "llama_cpp").is_dir():
             print(f"no AVX2 build of llama-cpp-python in {args.llama_path}: run `make avx2-llama`", file=sys.stderr)
             return 2
-        # the limits and the other llama.cpp must be in place before anything loads: run again with them
         path = os.pathsep.join(p for p in (str(args.llama_path), os.environ.get("PYTHONPATH", "")) if p)
-        env = {**os.environ, **AVX2_ENV, "PYTHONPATH": path}
-        again = [sys.executable, "-m", "evals.bench_answers", *(argv if argv is not None else sys.argv[1:])]
-        return subprocess.run(again, env=env, check=False).returncode
-    with_avx512 = "avx512f" in cpu_flags() and os.environ.get("ATEN_CPU_CAPABILITY") != "avx2"
-    targets = TARGETS_AVX512 if with_avx512 else TARGETS_AVX2
+        return rerun_limited("evals.bench_answers", argv, {**AVX2_ENV, "PYTHONPATH": path})
+    targets = TARGETS_AVX512 if runs_avx512() else TARGETS_AVX2
     report = args.report or REPORTS / ("bench_answers-avx2.json" if args.avx2 else "bench_answers.json")
     cpu, llama = cpu_description(), llama_build()
     print(f"CPU: {cpu}\nllama.cpp: {llama}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -32,22 +33,33 @@ AVX2_ENV = {
 FEATURES = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
 
 
-def cpu_description() -> str:
-    """The CPU as a speed figure needs it named: model, cores, the vector features that matter, any AVX2 limit."""
+def avx2_limited() -> bool:
+    """Whether this process runs under AVX2_ENV's limits."""
+    return os.environ.get("ATEN_CPU_CAPABILITY") == AVX2_ENV["ATEN_CPU_CAPABILITY"]
+
+
+def runs_avx512() -> bool:
+    """Whether torch here may use AVX-512: the CPU has it and no AVX2 limit is set (which targets apply)."""
     from assistant.embedders import cpu_flags
 
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                model = line.partition(":")[2].strip()
-                break
-    except OSError:
-        pass
+    return "avx512f" in cpu_flags() and not avx2_limited()
+
+
+def rerun_limited(module: str, argv: list[str] | None, env: dict[str, str]) -> int:
+    """Run this script again with env added (limits that must be set before torch or llama.cpp load)."""
+    again = [sys.executable, "-m", module, *(argv if argv is not None else sys.argv[1:])]
+    return subprocess.run(again, env={**os.environ, **env}, check=False).returncode
+
+
+def cpu_description() -> str:
+    """The CPU as a speed figure needs it named: model, cores, the vector features that matter, any AVX2 limit."""
+    from assistant.embedders import cpu_flags, cpu_info
+
+    model = cpu_info().get("model name") or platform.processor() or platform.machine()
     flags = cpu_flags()
     have = [f.upper() for f in FEATURES if f in flags] or ["no AVX2"]
     text = f"{model}, {os.cpu_count()} CPUs, {' + '.join(have)}"
-    if os.environ.get("ATEN_CPU_CAPABILITY") == "avx2":
+    if avx2_limited():
         text += " (limited to AVX2 for torch, oneDNN, MKL and fbgemm)"
     return text
 
