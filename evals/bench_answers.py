@@ -15,14 +15,12 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 from assistant.app import build_assistant
 from assistant.evaluation.dataset import load_dataset
 from assistant.evaluation.metrics import percentile
 from assistant.settings import Settings
-from assistant.types import DoneEvent, TokenEvent
 
 from .common import (
     AVX2_ENV,
@@ -37,6 +35,7 @@ from .common import (
     run_meta,
     runs_avx512,
     save_figure,
+    timed_answer,
 )
 
 TARGETS_AVX2 = {"first_token_p50_ms": 2000, "total_p50_ms": 5000}
@@ -72,16 +71,8 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = []
     for item in chosen:
-        started = time.perf_counter()
-        first = None
-        tokens = 0
-        for event in assistant.ask_stream(item.question):
-            if isinstance(event, TokenEvent):
-                tokens += 1
-                first = first or (time.perf_counter() - started) * 1000
-            elif isinstance(event, DoneEvent):
-                answer = event.answer
-        total = (time.perf_counter() - started) * 1000
+        timed = timed_answer(assistant, item.question)
+        answer, first, total, tokens = timed.answer, timed.first_token_ms, timed.total_ms, timed.tokens
         rows.append(
             {
                 "id": item.id,

@@ -53,9 +53,9 @@ from assistant.evaluation.dataset import Item, load_dataset
 from assistant.evaluation.metrics import percentile
 from assistant.lang import SUPPORTED, detect_language
 from assistant.settings import Settings
-from assistant.types import Answer, DoneEvent, TokenEvent, Turn
+from assistant.types import Answer, Turn
 
-from .common import DATASET, REPORTS, ensure_index, llama_build, run_meta, save_figure
+from .common import DATASET, REPORTS, ensure_index, llama_build, run_meta, save_figure, timed_answer
 
 SYSTEMS = ("peer", "ours")
 WARM_UP = "Warm-up: who organised the Dortmund delegation?"
@@ -360,16 +360,9 @@ def run_ours(base: Settings, items: Sequence[Item]) -> Run:
 
         def ask(item: Item) -> tuple[Answer, list[str], dict[str, Any]]:
             history = [Turn(t["role"], t["content"]) for t in item.history]
-            started = time.perf_counter()
-            first = None
-            for event in assistant.ask_stream(item.question, history):
-                if isinstance(event, TokenEvent) and first is None:
-                    first = (time.perf_counter() - started) * 1000
-                elif isinstance(event, DoneEvent):
-                    answer = event.answer
-            total = (time.perf_counter() - started) * 1000
-            # the same stopwatch as the peer's, around the whole stream (retrieval included)
-            answer = replace(answer, timings={**answer.timings, "first_token_ms": first, "total_ms": total})
+            timed = timed_answer(assistant, item.question, history)  # the same stopwatch as the peer's
+            timings = {**timed.answer.timings, "first_token_ms": timed.first_token_ms, "total_ms": timed.total_ms}
+            answer = replace(timed.answer, timings=timings)
             evidence = [f"{s.title}\n{s.organisation}\n{s.text}" for s in answer.sources]
             return answer, evidence, {"sources": [s.document for s in answer.sources]}
 

@@ -7,12 +7,15 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from assistant.app import Assistant
 from assistant.evaluation.runner import git_commit
 from assistant.settings import Settings
+from assistant.types import Answer, DoneEvent, TokenEvent, Turn
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASET = ROOT / "evals" / "datasets" / "golden.jsonl"
@@ -88,6 +91,32 @@ def run_meta(settings: Settings, **extra: Any) -> dict[str, Any]:
         "settings": safe,
         **extra,
     }
+
+
+@dataclass(frozen=True)
+class Timed:
+    """One streamed answer as a visitor sees it: the stopwatch runs around the whole stream, retrieval included."""
+
+    answer: Answer
+    first_token_ms: float | None
+    total_ms: float
+    tokens: int
+
+
+def timed_answer(assistant: Assistant, question: str, history: Sequence[Turn] = ()) -> Timed:
+    started = time.perf_counter()
+    first: float | None = None
+    tokens = 0
+    answer: Answer | None = None
+    for event in assistant.ask_stream(question, history):
+        if isinstance(event, TokenEvent):
+            tokens += 1
+            if first is None:
+                first = (time.perf_counter() - started) * 1000
+        elif isinstance(event, DoneEvent):
+            answer = event.answer
+    assert answer is not None, "an answer stream ends with its DoneEvent"
+    return Timed(answer, first, (time.perf_counter() - started) * 1000, tokens)
 
 
 def ensure_index(assistant: Assistant) -> None:
