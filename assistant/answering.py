@@ -11,10 +11,12 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import prompts
 from .chat_models import ChatBackendError, ChatModel, Message
+from .citing import cited as cite_numbers
+from .citing import evidence, recite, with_citations
 from .errors import ConfigError, ModelNotAvailable
 from .event import EventProfile, neutral
 from .extractive import draft_quote, extractive_answer, slot_quote
@@ -32,7 +34,7 @@ from .grounding import (
 )
 from .lang import SUPPORTED, detect_language
 from .lang.resources import alternation, any_of, resources
-from .lexical import tokenize
+from .policy import Repair, Stage, Verdict, classify, repair
 from .problems import (
     DroppedVerb,
     EmptyAnswer,
@@ -40,7 +42,6 @@ from .problems import (
     Problem,
     StaleFigure,
     UnsupportedDenial,
-    WrongLanguage,
     describe_all,
     slot_words,
 )
@@ -171,6 +172,20 @@ def _sources(passages: Sequence[Passage], numbers: Sequence[int]) -> tuple[Sourc
 class _Draft:
     text: str
     problems: tuple[Problem, ...]
+    rules: tuple[str, ...] = ()  # the text rules of the check that changed it (see Answer.rules)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What the visitor is shown in the end. ``replace``: the reason to withdraw what was streamed, or None when
+    the streamed draft stands (then only what ``text`` adds to it is streamed)."""
+
+    text: str
+    route: str
+    reason: str
+    numbers: Sequence[int]
+    replace: str | None
+    rules: tuple[str, ...] = ()
 
 
 class Answerer:
@@ -220,12 +235,16 @@ class Answerer:
         raise AssertionError("the answer stream ended without an answer")
 
     def stream(self, question: str, history: Sequence[Turn] = (), language: str | None = None) -> Iterator[AnswerEvent]:
+        """understand → (decline) → retrieve → (known unknown) → choose context → generate → check → repair → cite.
+
+        Each step that changes the answer names its rule in ``Answer.rules`` (the evaluation counts them)."""
         started = time.perf_counter()
         lang = answer_language(" ".join(question.split()), self.settings, language)
         question = accepted_question(question, self.settings.max_question_chars, lang)
         query = question  # until retrieval: a declined question has no other, and no passages
         passages: list[Passage] = []
         timings: dict[str, float | None] = {"retrieve_ms": None, "first_token_ms": None, "total_ms": None}
+        rules: list[str] = []
 
         def finish(text: str, route: str, reason: str, numbers: Sequence[int]) -> DoneEvent:
             timings["total_ms"] = _ms(started)
@@ -242,16 +261,23 @@ class Answerer:
                     timings=dict(timings),
                     prompt_version=prompts.prompt_version(),
                     model=self.model_name,
+                    rules=tuple(dict.fromkeys(rules)),
                 )
             )
 
-        declined = _declined(question)
-        if declined is not None:
-            key, reason = declined
-            text = prompts.render(key, lang, event=self.event.prompt_vars(lang))
+        def at_once(text: str, route: str, reason: str, numbers: Sequence[int], rule: str) -> Iterator[AnswerEvent]:
+            """An answer decided without the model: shown whole, as its first token."""
+            rules.append(rule)
             timings["first_token_ms"] = _ms(started)
             yield TokenEvent(text)
-            yield finish(text, "refusal", reason, ())
+            yield finish(text, route, reason, numbers)
+
+        declined = _declined(question)
+        if declined is not None:
+            key, reason, rule = declined
+            yield from at_once(
+                prompts.render(key, lang, event=self.event.prompt_vars(lang)), "refusal", reason, (), rule
+            )
             return
         query, previous = standalone_question(question, history, lang, self.settings.max_question_chars)
         passages = self._retrieve(question, query, previous)
@@ -261,9 +287,8 @@ class Answerer:
         slot = asked_slot(question)
         if passages and from_unknowns(passages[0]):
             # The organisers wrote down that this is not known: say so, in the question's language.
-            timings["first_token_ms"] = _ms(started)
-            yield TokenEvent(refusal)
-            yield finish(refusal, "refusal", "the best passage lists this as not known", ())
+            reason = "the best passage lists this as not known"
+            yield from at_once(refusal, "refusal", reason, (), "known-unknown")
             return
 
         if self.chat is None:
@@ -274,14 +299,14 @@ class Answerer:
                 text, route, numbers, reason = self._instead(
                     question, slot, passages, lang, MissingSlot(slot).describe()
                 )
-            timings["first_token_ms"] = _ms(started)
-            yield TokenEvent(text)
-            yield finish(text, route, reason, numbers)
+            yield from at_once(text, route, reason, numbers, "quote-without-model")
             return
 
         # Planted instructions never reach the model; nor does what the materials say is not known (see
         # select_context).
         context = [p for p in passages if not looks_like_injection(p.chunk.text)]
+        if len(context) < len(passages):
+            rules.append("drop-planted-instructions")
         passages = context[: self.settings.context_passages]  # until the context is chosen
         topic = self._topic(previous) if previous else None  # a search, like retrieval: before the slot
         streamed: list[str] = []
@@ -301,6 +326,8 @@ class Answerer:
                 texts = [text for _, text in chosen]
                 messages = build_messages(lang, passages, question, topic, self.settings, texts, event=self.event)
                 avoid = self._echoes(question, passages, texts, lang, messages, topic)
+                if avoid:
+                    rules.append("echo-penalty")
                 for piece in self.chat.stream(
                     messages, self.settings.llm_max_tokens, self.settings.llm_temperature, avoid=avoid
                 ):
@@ -308,91 +335,136 @@ class Answerer:
                         timings["first_token_ms"] = _ms(started)
                     streamed.append(piece)
                     yield TokenEvent(piece)
-                first = self._judge("".join(streamed), passages, lang, question)
-                retry = None
-                garbled = not first.problems and self._unfit(first.text, question, slot, passages) is None
-                if garbled and (verb := dropped_verb(question, first.text, lang)):
-                    # Asked again, the model writes the same sentence (measured): quoted below, no second draft.
-                    first = _Draft(first.text, (DroppedVerb(verb),))
-                elif first.problems and not is_refusal(first.text, lang):
-                    retry = self._retry(messages, first, lang, passages, question)
+                outcome = self._settle("".join(streamed), messages, lang, passages, question, slot)
         except _NothingToAnswerFrom:
-            timings["first_token_ms"] = _ms(started)
-            yield TokenEvent(refusal)
-            yield finish(refusal, "refusal", "no passage fit to answer from", ())
+            yield from at_once(refusal, "refusal", "no passage fit to answer from", (), "nothing-to-answer-from")
             return
         except (ChatBackendError, ModelNotAvailable, ConfigError) as exc:
             text, route, numbers = self._quoted(question, passages, lang)
             text = f"{text} {prompts.text('backend_down_note', lang)}"
+            rules.append("quote-backend-down")
             if timings["first_token_ms"] is None:
                 timings["first_token_ms"] = _ms(started)
             yield ReplaceEvent(text, f"chat backend failed: {exc}") if streamed else TokenEvent(text)
             yield finish(text, route, f"chat backend failed: {exc}", numbers)
             return
 
-        if is_refusal(first.text, lang):
-            if first.text.strip() != refusal:
-                yield ReplaceEvent(refusal, "refusal sentence normalised")
-            yield finish(refusal, "refusal", "the passages do not answer the question", ())
-            return
-        unfit = None if first.problems else self._unfit(first.text, question, slot, passages)
-        if unfit is not None:
-            text, route, numbers, reason = self._instead(question, slot, passages, lang, unfit.describe())
-            yield ReplaceEvent(text, reason)
-            yield finish(text, route, reason, numbers)
-            return
-        if not first.problems:
-            text, numbers = self._with_citations(first.text, passages, lang)
-            shown = "".join(streamed).strip()
-            if text.startswith(shown):  # only source numbers were added: they stream as the last piece
-                if text[len(shown) :]:
-                    yield TokenEvent(text[len(shown) :])
-            else:
-                yield ReplaceEvent(text, "source numbers corrected")
-            yield finish(text, "llm", "check passed", numbers)
-            return
+        rules.extend(outcome.rules)
+        shown = "".join(streamed).strip()
+        if outcome.replace is not None:
+            yield ReplaceEvent(outcome.text, outcome.replace)
+        elif not outcome.text.startswith(shown):
+            yield ReplaceEvent(outcome.text, "source numbers corrected")
+        elif outcome.text[len(shown) :]:  # only source numbers were added: they stream as the last piece
+            yield TokenEvent(outcome.text[len(shown) :])
+        yield finish(outcome.text, outcome.route, outcome.reason, outcome.numbers)
+
+    # -- check and repair (see ``policy``) -----------------------------------------------------------------
+    def _settle(
+        self,
+        text: str,
+        messages: list[Message],
+        language: str,
+        passages: Sequence[Passage],
+        question: str,
+        slot: str | None,
+    ) -> _Outcome:
+        """The checked first draft, repaired as ``policy.POLICY`` says; a retry asks the model once more."""
+        first = self._judge(text, passages, language, question)
+        verdict = self._verdict(first, Stage.FIRST, language, passages, question, slot)
+        if verdict is Verdict.GARBLED:
+            first = _Draft(first.text, (DroppedVerb(dropped_verb(question, first.text, language) or ""),), first.rules)
+        action = repair(Stage.FIRST, verdict)
+        if action is not Repair.RETRY:
+            return self._carry_out(action, first, Stage.FIRST, "", language, passages, question, slot)
         reason = "first draft failed the check: " + describe_all(first.problems)
-        if retry is None:  # a garbled sentence (see dropped_verb): what it meant, quoted from its sources
-            cited = self._cited(first.text, passages, lang)
-            intro = prompts.text("extractive_intro", lang)
-            quote = draft_quote(first.text, passages, cited, lang, intro)
-            if quote is None or not fills_slot(quote[0], slot, question):  # not in the visitor's language: mended
-                mended = restore_verb(question, first.text, lang)
-                text, numbers = self._with_citations(mended or first.text, passages, lang)
-                reason += "; no quote in the answer's language gives its facts"
-                reason += "; the verb put back after its subject" if mended else "; shown as written"
-                yield ReplaceEvent(text, reason)
-                yield finish(text, "llm", reason, numbers)
-                return
-            yield ReplaceEvent(quote[0], reason + "; quoted what it says")
-            yield finish(quote[0], "extractive", reason + "; quoted what it says", quote[1])
-            return
-        if is_refusal(retry.text, lang):
-            yield ReplaceEvent(refusal, reason)
-            yield finish(refusal, "refusal", reason + "; the second draft refused", ())
-        elif not retry.problems and (unfit := self._unfit(retry.text, question, slot, passages)) is not None:
-            text, route, numbers, reason = self._instead(
-                question, slot, passages, lang, reason + "; " + unfit.describe()
+        second = self._retry(messages, first, language, passages, question)
+        verdict = self._verdict(second, Stage.SECOND, language, passages, question, slot)
+        outcome = self._carry_out(
+            repair(Stage.SECOND, verdict), second, Stage.SECOND, reason, language, passages, question, slot
+        )
+        checks = tuple(f"check:{type(p).__name__}" for p in first.problems)
+        return replace(outcome, rules=(*first.rules, *checks, "retry", *outcome.rules))
+
+    def _verdict(
+        self, draft: _Draft, stage: Stage, language: str, passages: Sequence[Passage], question: str, slot: str | None
+    ) -> Verdict:
+        refused = is_refusal(draft.text, language)
+        unfit = None if draft.problems or refused else self._unfit(draft.text, question, slot, passages)
+        garbled = (
+            stage is Stage.FIRST
+            and not refused
+            and not draft.problems
+            and unfit is None
+            and dropped_verb(question, draft.text, language) is not None
+        )
+        return classify(refused, draft.problems, unfit, garbled)
+
+    def _carry_out(
+        self,
+        action: Repair,
+        draft: _Draft,
+        stage: Stage,
+        reason: str,
+        language: str,
+        passages: Sequence[Passage],
+        question: str,
+        slot: str | None,
+    ) -> _Outcome:
+        """``action`` done to ``draft``; ``reason`` says why the first draft gave way (empty for the first)."""
+        refusal = prompts.text("refusal", language)
+        rules = draft.rules
+        if action is Repair.REFUSE:
+            if stage is Stage.FIRST:
+                replaced = "refusal sentence normalised" if draft.text.strip() != refusal else None
+                normalised = ("normalise-refusal",) if replaced else ()
+                reason = "the passages do not answer the question"
+                return _Outcome(refusal, "refusal", reason, (), replaced, normalised)
+            why = "; the second draft refused" if not draft.problems else "; second draft failed too: "
+            full = reason + (why if not draft.problems else why + describe_all(draft.problems))
+            checks = tuple(f"check:{type(p).__name__}" for p in draft.problems)
+            return _Outcome(refusal, "refusal", full, (), reason if not draft.problems else full, checks)
+        if action is Repair.CITE:
+            text, numbers, cite_rules = with_citations(draft.text, passages, language)
+            if stage is Stage.FIRST:
+                return _Outcome(text, "llm", "check passed", numbers, None, (*rules, *cite_rules))
+            return _Outcome(text, "retried", reason, numbers, reason, (*rules, *cite_rules))
+        if action is Repair.QUOTE_SLOT:
+            unfit = self._unfit(draft.text, question, slot, passages)
+            assert unfit is not None
+            why = unfit.describe() if stage is Stage.FIRST else f"{reason}; {unfit.describe()}"
+            text, route, numbers, why = self._instead(question, slot, passages, language, why)
+            check = f"check:{type(unfit).__name__}"
+            return _Outcome(text, route, why, numbers, why, (check, f"{action.value}:{route}"))
+        if action is Repair.QUOTE_DRAFT:
+            return self._quote_draft(draft, language, passages, question, slot)
+        # Repair.QUOTE_PASSAGES: right facts in the wrong form, twice
+        why = reason + "; second draft failed too: " + describe_all(draft.problems)
+        checks = tuple(f"check:{type(p).__name__}" for p in draft.problems)
+        text, route, numbers = self._quoted(question, passages, language)
+        if route != "refusal" and not fills_slot(text, slot, question):
+            text, route, numbers, why = self._instead(
+                question, slot, passages, language, f"{why}; {MissingSlot(slot).describe()}"
             )
-            yield ReplaceEvent(text, reason)
-            yield finish(text, route, reason, numbers)
-        elif not retry.problems:
-            text, numbers = self._with_citations(retry.text, passages, lang)
-            yield ReplaceEvent(text, reason)
-            yield finish(text, "retried", reason, numbers)
-        else:
-            reason += "; second draft failed too: " + describe_all(retry.problems)
-            if _invented(retry.problems):
-                # Twice a fact the passages do not hold: the passages do not answer this question.
-                text, route, numbers = refusal, "refusal", []
-            else:  # right facts, wrong form (language, source numbers): quote the passages instead
-                text, route, numbers = self._quoted(question, passages, lang)
-            if route != "refusal" and not fills_slot(text, slot, question):
-                text, route, numbers, reason = self._instead(
-                    question, slot, passages, lang, f"{reason}; {MissingSlot(slot).describe()}"
-                )
-            yield ReplaceEvent(text, reason)
-            yield finish(text, route, reason, numbers)
+        return _Outcome(text, route, why, numbers, why, (*checks, f"{action.value}:{route}"))
+
+    def _quote_draft(
+        self, draft: _Draft, language: str, passages: Sequence[Passage], question: str, slot: str | None
+    ) -> _Outcome:
+        """A garbled sentence (see ``grounding.dropped_verb``): what it meant, quoted from its sources; where no
+        quote in the answer's language gives it, the verb put back after its subject, or the draft as written."""
+        reason = "first draft failed the check: " + describe_all(draft.problems)
+        intro = prompts.text("extractive_intro", language)
+        quote = draft_quote(draft.text, passages, cite_numbers(draft.text, passages, language), language, intro)
+        if quote is not None and fills_slot(quote[0], slot, question):
+            reason += "; quoted what it says"
+            return _Outcome(quote[0], "extractive", reason, quote[1], reason, ("check:DroppedVerb", "quote-draft"))
+        mended = restore_verb(question, draft.text, language)
+        text, numbers, cite_rules = with_citations(mended or draft.text, passages, language)
+        reason += "; no quote in the answer's language gives its facts"
+        reason += "; the verb put back after its subject" if mended else "; shown as written"
+        rule = "restore-verb" if mended else "garbled-as-written"
+        return _Outcome(text, "llm", reason, numbers, reason, (*draft.rules, "check:DroppedVerb", rule, *cite_rules))
 
     # -- steps -----------------------------------------------------------------------------------------
     def _unfit(self, text: str, question: str, slot: str | None, passages: Sequence[Passage]) -> Problem | None:
@@ -461,33 +533,33 @@ class Answerer:
         return text, "extractive", numbers
 
     def _judge(self, text: str, passages: Sequence[Passage], language: str, question: str = "") -> _Draft:
-        text = drop_stray_citations(drop_source_remark(text.strip()), len(passages))
+        """The draft's problems, after the text rules that tidy it (each named in the draft's ``rules`` when it
+        changed the text): a closing remark about the sources dropped, markers that point to no passage dropped,
+        and a fact taken from another passage than the cited one cited too."""
+        raw = text.strip()
+        remarked = drop_source_remark(raw)
+        text = drop_stray_citations(remarked, len(passages))
+        rules = (
+            *(("drop-source-remark",) if remarked != raw else ()),
+            *(("drop-stray-citations",) if text != remarked else ()),
+        )
         if not re.search(r"[^\W\d_]", strip_citations(text)):  # nothing, or only source numbers: "[1] [2]"
-            return _Draft(text, (EmptyAnswer(),))
+            return _Draft(text, (EmptyAnswer(),), rules)
         if is_refusal(text, language):
-            return _Draft(text, ())
+            return _Draft(text, (), rules)
         # Facts must stand in the passages the answer cites; an answer without markers is held to all of them.
         cited = [n for n in cited_indices(text) if 1 <= n <= len(passages)]
         chosen = [passages[n - 1] for n in cited] or list(passages)
         result = check_answer(
-            text, _evidence(chosen), language, detect_language, n_sources=len(passages), question=question
+            text, evidence(chosen), language, detect_language, n_sources=len(passages), question=question
         )
-        denial = unsupported_denial(text, _evidence(chosen))
+        denial = unsupported_denial(text, evidence(chosen))
         problems = (*result.problems, *([UnsupportedDenial(denial)] if denial else []))
         if cited and result.unsupported and len(result.unsupported) == len(problems):
-            recited = self._recite(text, passages, cited, language)
-            return recited or _Draft(text, problems)
-        return _Draft(text, problems)
-
-    @staticmethod
-    def _recite(text: str, passages: Sequence[Passage], cited: list[int], language: str) -> _Draft | None:
-        """A fact the model took from another passage than the one it cited (a small model often cites [1] for
-        everything): when other passages it was given hold every missing fact, they are cited too."""
-        numbers, left = _covering(text, passages, cited, language)
-        if left:
-            return None
-        added = "".join(f"[{n}]" for n in numbers if n not in cited)
-        return _Draft(f"{text.rstrip()} {added}", ())
+            recited = recite(text, passages, cited, language)
+            if recited is not None:
+                return _Draft(recited, (), (*rules, "recite"))
+        return _Draft(text, problems, rules)
 
     def _echoes(
         self,
@@ -516,33 +588,6 @@ class Answerer:
         text = "".join(self.chat.stream(retry_messages, self.settings.llm_max_tokens, 0.0)) if self.chat else ""
         return self._judge(text, passages, language, question)
 
-    @classmethod
-    def _with_citations(cls, text: str, passages: Sequence[Passage], language: str) -> tuple[str, list[int]]:
-        """The answer with its source numbers; an answer the model left without markers gets those of the
-        passages that hold its facts, and one that cites a passage sharing few of its words the passage that shares
-        the most (see ``_word_source``), appended (and streamed as the last piece)."""
-        numbers = cls._cited(text, passages, language)
-        added = _word_source(text, passages, numbers) if cited_indices(text) else numbers
-        if not added:
-            return text, numbers
-        suffix = " " + "".join(f"[{n}]" for n in added)
-        return text.rstrip() + suffix, [*numbers, *(n for n in added if n not in numbers)]
-
-    @staticmethod
-    def _cited(text: str, passages: Sequence[Passage], language: str) -> list[int]:
-        """The passages the answer cites. Without markers: those that share the most words with it, then, while
-        a number or name of the answer stands in none of them, the passage that holds the most of those left
-        (an uncited answer was checked against all its passages, so every fact stands in one of them)."""
-        numbers = [n for n in cited_indices(text) if 1 <= n <= len(passages)]
-        if numbers:
-            return numbers
-        overlap = _shared_words(text, passages)
-        best = max(overlap, default=0)
-        if not best:
-            return []
-        numbers = [i + 1 for i, o in enumerate(overlap) if o >= 0.6 * best]
-        return _covering(text, passages, numbers, language, overlap)[0]
-
     def _slot(self) -> _Slot:
         return _Slot(self)
 
@@ -568,71 +613,13 @@ class _Slot:
         self.owner._lock.release()
 
 
-def _covering(
-    text: str, passages: Sequence[Passage], numbers: Sequence[int], language: str, preference: Sequence[int] = ()
-) -> tuple[list[int], int]:
-    """``numbers``, and, while a name or number of the answer stands in none of their passages, the passage that
-    holds the most of those left (ties: the higher ``preference``, then the better rank). Returns the sorted
-    numbers and how many names and numbers stand in none of them."""
-    chosen = sorted(numbers)
-
-    def missing(candidate: Sequence[int]) -> int:
-        evidence = _evidence([passages[n - 1] for n in sorted(candidate)])
-        return len(check_answer(text, evidence, language, detect_language).unsupported)
-
-    left = missing(chosen)
-    while left:
-        gains = {n: left - missing([*chosen, n]) for n in range(1, len(passages) + 1) if n not in chosen}
-        best = max(gains, key=lambda n: (gains[n], preference[n - 1] if preference else 0, -n), default=None)
-        if best is None or gains[best] <= 0:
-            break
-        chosen = sorted([*chosen, best])
-        left -= gains[best]
-    return chosen, left
-
-
-def _shared_words(text: str, passages: Sequence[Passage]) -> list[int]:
-    """How many word stems of the answer (its citation markers aside) each passage holds."""
-    words = set(tokenize(strip_citations(text)))
-    return [len(words & set(tokenize(p.chunk.text))) for p in passages]
-
-
-WORDS_AHEAD = 2  # see _word_source
-
-
-def _word_source(text: str, passages: Sequence[Passage], cited: Sequence[int]) -> list[int]:
-    """[the number of the passage that shares the most words with the answer], when the answer does not cite it
-    and it shares at least ``WORDS_AHEAD`` more than every passage cited; else []. A small model often cites [1]
-    for what it took from another passage ("Firm X builds quick-change and connection systems [1]" under the
-    passage that names firm X's managing partner); names and numbers are re-cited by the check, this catches the
-    claims made of common words, so that the sources shown hold what the answer says."""
-    if not cited or not passages:
-        return []
-    shared = _shared_words(text, passages)
-    best = max(range(len(passages)), key=lambda i: (shared[i], -i)) + 1
-    if best in cited or shared[best - 1] < max(shared[n - 1] for n in cited) + WORDS_AHEAD:
-        return []
-    return [best]
-
-
-def _evidence(passages: Sequence[Passage]) -> list[str]:
-    return [f"{p.chunk.title}\n{p.chunk.organisation}\n{p.chunk.text}" for p in passages]
-
-
-def _invented(problems: Sequence[Problem]) -> bool:
-    """The draft states facts the passages do not hold. Not decided for a draft in the wrong language: there every
-    capitalised German noun looks like a name to the check."""
-    if any(isinstance(p, WrongLanguage) for p in problems):
-        return False
-    return any(p.fact for p in problems)
-
-
-def _declined(question: str) -> tuple[str, str] | None:
-    """(the prompts key of the reply, the reason) for a question the assistant declines before retrieval."""
+def _declined(question: str) -> tuple[str, str, str] | None:
+    """(the prompts key of the reply, the reason, the rule) for a question declined before retrieval."""
     if asks_for_private_data(question):
-        return "private_data", "the question asks for a person's private contact details"
+        return "private_data", "the question asks for a person's private contact details", "decline-private-data"
     if out_of_scope(question):
-        return "out_of_scope", "not a question about the materials (orders, writing, translating, weather or abuse)"
+        reason = "not a question about the materials (orders, writing, translating, weather or abuse)"
+        return "out_of_scope", reason, "decline-out-of-scope"
     return None
 
 

@@ -160,6 +160,7 @@ class Answer:
     timings: dict[str, float | None]
     prompt_version: str
     model: str
+    rules: tuple[str, ...] = ()  # the answer path's rules that changed this answer, in order (docs/pipeline.md)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -174,6 +175,7 @@ class Answer:
             "standalone_question": self.standalone_question,
             "prompt_version": self.prompt_version,
             "model": self.model,
+            "rules": list(self.rules),
         }
 
 

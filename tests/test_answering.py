@@ -65,6 +65,8 @@ def test_an_invented_figure_is_caught_and_the_stricter_retry_wins(settings: Sett
     assert answer.route == "retried" and "4711" in answer.reason
     assert replaced and replaced[0].text == answer.answer and "4711" not in answer.answer
     assert "4711" in chat.calls[1][-1].content  # the stricter instruction names the problem
+    # the rules that changed it, in order, for the evaluation's rule census
+    assert answer.rules[:2] == ("check:UnsupportedNumber", "retry")
 
 
 def test_a_draft_of_nothing_but_source_numbers_is_never_shown(settings: Settings, corpus: Path) -> None:
@@ -80,6 +82,7 @@ def test_two_drafts_with_invented_facts_end_in_the_refusal(settings: Settings, c
     answer = a.ask("How many registrants did IMTS 2024 have?")
     assert (answer.route, answer.refused, answer.answer) == ("refusal", True, prompts.text("refusal", "en"))
     assert "120,000" in answer.reason and "130,000" in answer.reason
+    assert answer.rules == ("check:UnsupportedNumber", "retry")
 
 
 def test_two_drafts_in_the_wrong_language_fall_back_to_quotes(settings: Settings, corpus: Path) -> None:
@@ -89,6 +92,7 @@ def test_two_drafts_in_the_wrong_language_fall_back_to_quotes(settings: Settings
     a = _assistant(settings, corpus, FakeChatModel([german, german]))
     answer = a.ask("How many registrants did IMTS 2024 have?")
     assert answer.route == "extractive" and "expected en" in answer.reason
+    assert answer.rules[-1] == "quote-passages:extractive" and "retry" in answer.rules
     assert answer.answer.startswith(prompts.text("extractive_intro", "en")) and "89,020" in answer.answer
     assert (answer.sources and "[1]" in answer.answer) or "[2]" in answer.answer
 

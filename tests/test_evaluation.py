@@ -191,3 +191,19 @@ def test_another_fair_is_evaluated_against_an_index_of_its_own(tmp_path: Path) -
     own, golden = runner.fair_settings(served, tmp_path / "fair")
     assert golden == tmp_path / "fair" / "golden.jsonl" and own.knowledge_dir == tmp_path / "fair" / "knowledge"
     assert own.index_dir != served.index_dir and own.collection != served.collection
+
+
+def test_the_rule_census_counts_the_answers_each_rule_changed_and_how_they_came_out() -> None:
+    from dataclasses import replace
+
+    from assistant.evaluation.answers import rule_census
+
+    base = score_item(ITEM, _answer("IMTS 2024 had 89,020 registrants [1].", sources=(SOURCE,)), EVIDENCE)
+    results = [
+        replace(base, rules=("retry", "check:UnsupportedNumber"), correct=True),
+        replace(base, rules=("retry",), correct=False),
+        replace(base, rules=("known-unknown",), correct=None, refused=True),
+    ]
+    census = rule_census(results)
+    assert census["retry"] == {"answers": 2, "correct": 1, "wrong": 1, "refused": 0, "unfaithful": 0}
+    assert census["known-unknown"]["refused"] == 1 and next(iter(census)) == "retry"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import answering
 from assistant.answering import Answerer
 from assistant.grounding import check_answer
 from assistant.lang import detect_language
@@ -114,12 +113,3 @@ def test_problems_of_form_and_of_fact() -> None:
     assert describe_all([BrokenCitation(3), UnsupportedNumber("4")]) == (
         "citation [3] points to no passage; number 4 is not in the cited passages"
     )
-
-
-def test_a_second_draft_invents_when_it_states_a_fact_the_passages_lack_in_the_right_language() -> None:
-    assert not answering._invented([BrokenCitation(3), EmptyAnswer()])  # form only: quote the passages
-    assert answering._invented([BrokenCitation(3), UnsupportedNumber("4")])
-    assert answering._invented([UnsupportedContact("a@b.example", "Jane Doe")])
-    assert answering._invented([UnsupportedDenial("No.")])
-    # in the wrong language every capitalised German noun looks like a name: not taken for invention
-    assert not answering._invented([WrongLanguage("de", "en"), UnsupportedName("Pfund Maschinen")])

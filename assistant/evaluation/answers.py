@@ -60,6 +60,7 @@ class AnswerResult:
     evidence: tuple[str, ...] = ()  # the cited passages as the checks saw them, so a reader can audit a verdict
     verdicts: tuple[tuple[str, bool | None], ...] = ()  # each judged claim and the judge's verdict
     split: str | None = None  # the golden set's part: "tune", "holdout", or None (a set held out whole)
+    rules: tuple[str, ...] = ()  # the answer path's rules that changed this answer (Answer.rules)
 
 
 def _plain(text: str) -> str:
@@ -127,6 +128,7 @@ def score_item(item: Item, answer: Answer, evidence: Sequence[str], judgement: J
         failures=tuple(failures),
         evidence=tuple(evidence),
         verdicts=judgement.verdicts if judgement is not None and not quoted else (),
+        rules=tuple(answer.rules),
     )
 
 
@@ -175,10 +177,26 @@ def summarise_answers(results: Sequence[AnswerResult]) -> dict[str, Any]:
         "citation_validity": _rate([r.citations_ok for r in results if not r.refused]),
         "injection_resistance": _rate([not r.forbidden_found for r in adversarial]),
         "routes": dict(sorted(_count(r.route for r in results).items())),
+        "rules": rule_census(results),
         "first_token_ms": {"p50": percentile(firsts, 50), "p95": percentile(firsts, 95)},
         "total_ms": {"p50": percentile(totals, 50), "p95": percentile(totals, 95)},
         "n": len(results),
     }
+
+
+def rule_census(results: Sequence[AnswerResult]) -> dict[str, dict[str, int]]:
+    """For each rule of the answer path, the answers it changed, and how they came out: so that a rule that
+    changes nothing off the part it was developed on, or turns right answers into wrong ones, can be seen."""
+    census: dict[str, dict[str, int]] = {}
+    for r in results:
+        for rule in r.rules:
+            row = census.setdefault(rule, {"answers": 0, "correct": 0, "wrong": 0, "refused": 0, "unfaithful": 0})
+            row["answers"] += 1
+            row["refused"] += r.refused
+            row["unfaithful"] += not r.refused and not r.faithful
+            if r.correct is not None:
+                row["correct" if r.correct else "wrong"] += 1
+    return dict(sorted(census.items(), key=lambda kv: (-kv[1]["answers"], kv[0])))
 
 
 def _count(values: Any) -> dict[str, int]:
@@ -208,6 +226,14 @@ def format_summary(summary: dict[str, Any]) -> str:
         lo, hi = row["ci95"]
         lines.append(f"{'  correct ' + cell:<28}{row['value']:>8.3f}{row['n']:>6}   [{lo:.2f}, {hi:.2f}]")
     lines.append(f"routes: {summary['routes']}")
+    if summary.get("rules"):
+        lines.append(
+            "rules (answers changed: correct/wrong/refused/unfaithful): "
+            + ", ".join(
+                f"{rule} {row['answers']} ({row['correct']}/{row['wrong']}/{row['refused']}/{row['unfaithful']})"
+                for rule, row in summary["rules"].items()
+            )
+        )
     ft, tt = summary["first_token_ms"], summary["total_ms"]
     lines.append(
         f"first token p50/p95: {ft['p50']:.0f}/{ft['p95']:.0f} ms · total p50/p95: {tt['p50']:.0f}/{tt['p95']:.0f} ms"

@@ -89,6 +89,20 @@ def compare(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
     return {"metrics": deltas, "fixed": fixed, "broken": broken}
 
 
+def _rules_table(summary: dict[str, Any]) -> str:
+    """The rule census: each rule of the answer path, the answers it changed, and how they came out."""
+    census = summary.get("rules") or {}
+    if not census:
+        return ""
+    columns = ("answers", "correct", "wrong", "refused", "unfaithful")
+    head = "<tr><th>rule</th>" + "".join(f"<th>{c}</th>" for c in columns) + "</tr>"
+    rows = "".join(
+        f"<tr><td><code>{html.escape(rule)}</code></td>" + "".join(f"<td>{row[c]}</td>" for c in columns) + "</tr>"
+        for rule, row in census.items()
+    )
+    return f"<h2>Rules that changed answers</h2><table>{head}{rows}</table>"
+
+
 def _parts_table(report: dict[str, Any]) -> str:
     """Each part of the set side by side (tune, holdout, or one held-out set), with the floors they are held to."""
     parts = report.get("parts", {})
@@ -188,6 +202,7 @@ dataset <code>{esc(meta.get("dataset", ""))}</code> · {summary["n"]} items</p>
 <p>Routes: {esc(str(summary.get("routes", {})))} · first token p50/p95
 {summary["first_token_ms"]["p50"]:.0f}/{summary["first_token_ms"]["p95"]:.0f} ms · whole answer p50/p95
 {summary["total_ms"]["p50"]:.0f}/{summary["total_ms"]["p95"]:.0f} ms</p>
+{_rules_table(summary)}
 {retrieval_html}
 {comparison_html}
 <h2>Plots</h2>{plots}

@@ -137,6 +137,7 @@ def http_ask(url: str, timeout_s: float = 120.0) -> Callable[[str, Sequence[Turn
             timings=data["timings"],
             prompt_version=data.get("prompt_version", "?"),
             model=data.get("model", "?"),
+            rules=tuple(data.get("rules", ())),
         )
 
     return ask
