@@ -2,6 +2,9 @@
 
 Documents are data: nothing in them is executed or followed. A file that cannot be read raises
 ``SkipFile`` with a reason; the ingestion run names it and goes on.
+
+Files are untrusted (exhibitors hand them in): a DOCX is size-checked from its zip directory before anything is
+inflated and then inflated in bounded steps (``ARCHIVE_LIMITS``).
 """
 
 from __future__ import annotations
@@ -9,17 +12,39 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from .printable import printable
 from .types import Document
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx")
 _LANG_SUFFIX = re.compile(r"\.(de|en)$", re.I)
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.S)
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    """What a DOCX (a zip archive) may declare in its central directory before anything of it is inflated.
+
+    OWASP ASVS (V12, file upload) asks for both an absolute limit and a compression-ratio limit: a zip bomb of
+    1 MB that inflates to 1 GB passes any limit on the file's own size. The ratio applies to members above
+    ``ratio_floor`` bytes (tiny XML parts compress well and harm nobody); text XML and images stay far below it.
+    """
+
+    members: int = 2_000
+    member_bytes: int = 50_000_000
+    total_bytes: int = 100_000_000
+    ratio: int = 100
+    ratio_floor: int = 1_000_000
+
+
+ARCHIVE_LIMITS = ArchiveLimits()
 
 
 class SkipFile(Exception):
@@ -144,12 +169,12 @@ def _read_pdf(data: bytes) -> tuple[str, dict[str, Any]]:
 
 
 def _read_docx(data: bytes) -> tuple[str, dict[str, Any]]:
-    import zipfile
-
     try:
         import docx
 
-        document = docx.Document(io.BytesIO(data))
+        document = docx.Document(checked_archive(data))
+    except SkipFile:
+        raise
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise SkipFile(f"corrupt DOCX ({exc.__class__.__name__})") from None
     except Exception as exc:  # python-docx raises its own PackageNotFoundError and lxml errors
@@ -171,6 +196,58 @@ def _read_docx(data: bytes) -> tuple[str, dict[str, Any]]:
     if document.core_properties.title:
         meta["title"] = document.core_properties.title
     return "\n\n".join(lines), meta
+
+
+def checked_archive(data: bytes, limits: ArchiveLimits = ARCHIVE_LIMITS) -> io.BytesIO:
+    """The archive's members, checked against ``limits`` from its central directory before any is inflated, then
+    inflated in 64 KB steps into an uncompressed copy for python-docx. zipfile never inflates a member past the
+    size its directory declares; but it inflates a whole member in one step, so a directory that understates a
+    size would still let python-docx's read take gigabytes at once. Reading the copy inflates nothing."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+            _check_members(members, limits)
+            copy = io.BytesIO()
+            with zipfile.ZipFile(copy, "w", zipfile.ZIP_STORED) as out:
+                for info in members:
+                    out.writestr(info.filename, _inflate(archive, info))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as exc:
+        raise SkipFile(f"corrupt DOCX ({exc.__class__.__name__})") from None
+    copy.seek(0)
+    return copy
+
+
+def _check_members(members: list[zipfile.ZipInfo], limits: ArchiveLimits) -> None:
+    if len(members) > limits.members:
+        raise SkipFile(f"zip bomb? the archive holds {len(members)} members (limit {limits.members})")
+    total = 0
+    for info in members:
+        name = printable(info.filename, 80)
+        if info.file_size > limits.member_bytes:
+            raise SkipFile(
+                f"zip bomb? member {name} would inflate to {_mb(info.file_size)} (limit {_mb(limits.member_bytes)})"
+            )
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > limits.ratio_floor and ratio > limits.ratio:
+            raise SkipFile(
+                f"zip bomb? member {name} would inflate {ratio:.0f} times, to {_mb(info.file_size)} "
+                f"(limit {limits.ratio} times)"
+            )
+        total += info.file_size
+    if total > limits.total_bytes:
+        raise SkipFile(f"zip bomb? the archive would inflate to {_mb(total)} (limit {_mb(limits.total_bytes)})")
+
+
+def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    parts = []
+    with archive.open(info) as member:  # stops at the declared size; a wrong CRC raises BadZipFile at the end
+        while part := member.read(65_536):
+            parts.append(part)
+    return b"".join(parts)
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB"
 
 
 _READERS: dict[str, Callable[[bytes], tuple[str, dict[str, Any]]]] = {
