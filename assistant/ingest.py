@@ -27,7 +27,7 @@ from .types import Chunk
 
 # Bump when chunking or metadata change in a way that needs every file re-read (embeddings are reused
 # wherever a passage comes out the same).
-PIPELINE_VERSION = "chunks-v3"
+PIPELINE_VERSION = "chunks-v4"  # v4: metadata fields cut to their limits, controls dropped
 # Bump when what the embedder is given changes (text layout, prompts, the sentence split behind each passage's
 # sentence vectors): every passage is embedded anew.
 EMBEDDING_VERSION = "title-prompt-sdpa-v3+all-sentences-v2"

@@ -4,7 +4,8 @@ Documents are data: nothing in them is executed or followed. A file that cannot 
 ``SkipFile`` with a reason; the ingestion run names it and goes on.
 
 Files are untrusted (exhibitors hand them in): a DOCX is size-checked from its zip directory before anything is
-inflated and then inflated in bounded steps (``ARCHIVE_LIMITS``).
+inflated and then inflated in bounded steps (``ARCHIVE_LIMITS``); front matter is read without YAML anchors and
+aliases (one alias can stand for millions of copies); every metadata field is cut to ``FIELD_LIMITS``.
 """
 
 from __future__ import annotations
@@ -20,12 +21,27 @@ from typing import Any
 
 import yaml
 
-from .printable import printable
+from .printable import printable, visible
 from .types import Document
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx")
 _LANG_SUFFIX = re.compile(r"\.(de|en)$", re.I)
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.S)
+MAX_FRONT_MATTER_CHARS = 20_000  # a profile's front matter is a few hundred characters
+# Longest value kept of each metadata field that reaches the index, the answers and the screens (characters).
+# Longer text is cut at the limit (marked with …); a longer URL is dropped, since a cut one leads elsewhere.
+FIELD_LIMITS = {
+    "id": 120,
+    "title": 200,
+    "name": 200,
+    "publisher": 200,
+    "author": 200,
+    "kind": 60,
+    "language": 10,
+    "website": 500,
+    "url": 500,
+}
+_URL_FIELDS = ("website", "url")
 
 
 @dataclass(frozen=True)
@@ -58,6 +74,7 @@ def load_file(path: Path, display_path: str, max_bytes: int) -> Document:
     if reader is None:
         raise SkipFile(f"unsupported file type {suffix or '(none)'}")
     text, meta = reader(data)
+    meta = limited_meta(meta)
     text = _normalise(text)
     if len(re.sub(r"\W", "", text)) < 20:
         raise SkipFile("no readable text")
@@ -66,7 +83,7 @@ def load_file(path: Path, display_path: str, max_bytes: int) -> Document:
     lang_match = _LANG_SUFFIX.search(path.stem)
     if not language and lang_match:
         language = lang_match.group(1).lower()
-    title = str(meta.get("title") or _first_heading(text) or stem.replace("-", " "))
+    title = _limited(str(meta.get("title") or _first_heading(text) or stem.replace("-", " ")), FIELD_LIMITS["title"])
     return Document(
         doc_id=str(meta.get("id") or stem),
         path=display_path,
@@ -100,19 +117,50 @@ def _decode_text(data: bytes) -> str:
         return text
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without anchors and aliases: a few hundred bytes of nested aliases stand for millions of copies
+    (the "billion laughs"), and front matter has no use for them. Refused before anything is expanded."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise SkipFile("front matter uses YAML anchors or aliases (not allowed)")
+        return super().compose_node(parent, index)
+
+
 def _read_markdown(data: bytes) -> tuple[str, dict[str, Any]]:
     text = _decode_text(data)
     meta: dict[str, Any] = {}
     match = _FRONT_MATTER.match(text)
     if match:
+        if len(match.group(1)) > MAX_FRONT_MATTER_CHARS:
+            raise SkipFile(f"front matter longer than {MAX_FRONT_MATTER_CHARS} characters")
         try:
-            loaded = yaml.safe_load(match.group(1))
+            loaded = yaml.load(match.group(1), Loader=_NoAliasLoader)  # a SafeLoader, without aliases
         except yaml.YAMLError as exc:
             raise SkipFile(f"broken front matter ({exc.__class__.__name__})") from None
         if isinstance(loaded, dict):
             meta = {str(k): v for k, v in loaded.items()}
         text = text[match.end() :]
     return text, meta
+
+
+def limited_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    """``meta`` with each field of ``FIELD_LIMITS`` as visible text within its limit (a URL over it dropped)."""
+    out = dict(meta)
+    for key, limit in FIELD_LIMITS.items():
+        if out.get(key) is None:
+            continue
+        value = visible(str(out[key])[: limit + 1]).strip()
+        if key in _URL_FIELDS and len(value) > limit:
+            del out[key]
+        else:
+            out[key] = _limited(value, limit)
+    return out
+
+
+def _limited(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _read_text(data: bytes) -> tuple[str, dict[str, Any]]:

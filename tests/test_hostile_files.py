@@ -3,6 +3,7 @@ reason, before they cost memory or time."""
 
 from __future__ import annotations
 
+import time
 import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,3 +63,44 @@ def test_an_ordinary_docx_passes_the_archive_checks(tmp_path: Path) -> None:
     path = tmp_path / "plain.docx"
     path.write_bytes(hostile._plain_docx())
     assert hostile.INNOCENT.strip() in load_file(path, path.name, MAX_BYTES).text
+
+
+# --- front matter -----------------------------------------------------------------------------------------------
+
+
+def test_front_matter_with_yaml_aliases_is_refused_before_anything_is_expanded(tmp_path: Path) -> None:
+    started = time.perf_counter()
+    with peak_memory() as peak:
+        reason = _skipped(hostile.alias_bomb(tmp_path / "bomb.en.md", levels=5))
+    assert reason == "front matter uses YAML anchors or aliases (not allowed)"
+    assert time.perf_counter() - started < 1 and peak[0] < 2  # before: a 3.8 MB title, 6 s with tracing
+    anchored = tmp_path / "anchored.en.md"  # an anchor alone is refused too: nothing needs one
+    anchored.write_text(f"---\ntitle: &t Robots\n---\n{hostile.INNOCENT}", encoding="utf-8")
+    assert _skipped(anchored) == reason
+
+
+def test_every_metadata_field_is_cut_to_its_limit(tmp_path: Path) -> None:
+    from assistant.chunking import chunk_document
+    from assistant.loaders import FIELD_LIMITS
+
+    doc = load_file(hostile.long_fields(tmp_path / "long.en.md"), "long.en.md", MAX_BYTES)
+    assert len(doc.title) == FIELD_LIMITS["title"] and doc.title.endswith("…")
+    assert len(doc.meta["name"]) == FIELD_LIMITS["name"] and len(doc.meta["kind"]) == FIELD_LIMITS["kind"]
+    assert "website" not in doc.meta  # a cut URL would lead elsewhere: dropped
+    chunk = chunk_document(doc)[0]
+    assert (len(chunk.title), len(chunk.organisation), chunk.url) == (200, 200, "")
+
+
+def test_a_title_from_a_heading_or_an_html_page_is_cut_and_cleaned_too(tmp_path: Path) -> None:
+    heading = tmp_path / "heading.en.md"
+    heading.write_text(f"# {'Robots ' * 100}\n\n{hostile.INNOCENT}", encoding="utf-8")
+    assert len(load_file(heading, heading.name, MAX_BYTES).title) == 200
+    html = tmp_path / "page.html"
+    html.write_text(f"<title>Robots\x1b[2J\u202e here</title><p>{hostile.INNOCENT}</p>", encoding="utf-8")
+    assert load_file(html, html.name, MAX_BYTES).title == "Robots[2J here"
+
+
+def test_huge_front_matter_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "huge.en.md"
+    path.write_text("---\n" + "".join(f"k{i}: v\n" for i in range(5_000)) + f"---\n{hostile.INNOCENT}")
+    assert _skipped(path) == "front matter longer than 20000 characters"
