@@ -5,7 +5,8 @@ Documents are data: nothing in them is executed or followed. A file that cannot 
 
 Files are untrusted (exhibitors hand them in): a DOCX is size-checked from its zip directory before anything is
 inflated and then inflated in bounded steps (``ARCHIVE_LIMITS``); front matter is read without YAML anchors and
-aliases (one alias can stand for millions of copies); every metadata field is cut to ``FIELD_LIMITS``.
+aliases (one alias can stand for millions of copies); every metadata field is cut to ``FIELD_LIMITS``; a text
+file with control bytes is binary.
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ FIELD_LIMITS = {
     "url": 500,
 }
 _URL_FIELDS = ("website", "url")
+# Control bytes no text file holds (tab, line feed, form feed and carriage return are text): NUL, the terminal's
+# escape character, backspace, bell … Anywhere in the file, not only at its start.
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_C1_CONTROLS = re.compile(r"[\x80-\x9f]")  # in decoded UTF-8: the 8-bit forms of the terminal's escapes
+_CONTROL_TEXT = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff]")  # dropped from extracted text
 
 
 @dataclass(frozen=True)
@@ -106,15 +112,22 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
 
 
 def _decode_text(data: bytes) -> str:
-    if b"\x00" in data[:8192]:
-        raise SkipFile("binary content in a text file")
+    control = _CONTROL_BYTES.search(data)
+    if control:
+        raise SkipFile(f"binary content in a text file (control byte 0x{control.group()[0]:02x} at {control.start()})")
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = data.decode("latin-1")
+        try:  # Windows-1252, where 0x80-0x9f are quotes and letters; else Latin-1
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
         if sum(ch.isprintable() or ch.isspace() for ch in text) < 0.95 * len(text):
             raise SkipFile("binary content in a text file") from None
         return text
+    if _C1_CONTROLS.search(text):
+        raise SkipFile("binary content in a text file (control characters)")
+    return text
 
 
 class _NoAliasLoader(yaml.SafeLoader):
@@ -311,6 +324,7 @@ _READERS: dict[str, Callable[[bytes], tuple[str, dict[str, Any]]]] = {
 
 def _normalise(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
+    text = _CONTROL_TEXT.sub("", text.replace("\f", "\n").replace("\v", "\n"))  # a PDF's or DOCX's text may hold them
     text = re.sub(r"[ \t]+\n", "\n", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 

@@ -96,11 +96,29 @@ def test_a_title_from_a_heading_or_an_html_page_is_cut_and_cleaned_too(tmp_path:
     heading.write_text(f"# {'Robots ' * 100}\n\n{hostile.INNOCENT}", encoding="utf-8")
     assert len(load_file(heading, heading.name, MAX_BYTES).title) == 200
     html = tmp_path / "page.html"
-    html.write_text(f"<title>Robots\x1b[2J\u202e here</title><p>{hostile.INNOCENT}</p>", encoding="utf-8")
-    assert load_file(html, html.name, MAX_BYTES).title == "Robots[2J here"
+    html.write_text(f"<title>Robots\u200b\u202e here</title><p>{hostile.INNOCENT}</p>", encoding="utf-8")
+    assert load_file(html, html.name, MAX_BYTES).title == "Robots here"  # no zero-width, no bidi override
 
 
 def test_huge_front_matter_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "huge.en.md"
     path.write_text("---\n" + "".join(f"k{i}: v\n" for i in range(5_000)) + f"---\n{hostile.INNOCENT}")
     assert _skipped(path) == "front matter longer than 20000 characters"
+
+
+# --- control bytes ------------------------------------------------------------------------------------------------
+
+
+def test_a_text_file_with_control_bytes_beyond_its_first_8_kb_is_binary(tmp_path: Path) -> None:
+    reason = _skipped(hostile.control_bytes(tmp_path / "terminal.txt"))
+    assert reason.startswith("binary content in a text file (control byte 0x1b at ")
+    c1 = tmp_path / "c1.md"  # the 8-bit escape (CSI) as UTF-8
+    c1.write_text(hostile.INNOCENT * 3 + "\x9b2J", encoding="utf-8")
+    assert _skipped(c1) == "binary content in a text file (control characters)"
+
+
+def test_windows_text_keeps_its_quotes_and_a_form_feed_is_text(tmp_path: Path) -> None:
+    path = tmp_path / "legacy.txt"
+    path.write_bytes(b"\x93Gr\xfc\xdfe\x94 from the exhibitor in hall four.\x0c\r\nNext page of the brochure.\r\n")
+    doc = load_file(path, path.name, MAX_BYTES)
+    assert doc.text == "“Grüße” from the exhibitor in hall four.\n\nNext page of the brochure."
