@@ -122,3 +122,71 @@ def test_windows_text_keeps_its_quotes_and_a_form_feed_is_text(tmp_path: Path) -
     path.write_bytes(b"\x93Gr\xfc\xdfe\x94 from the exhibitor in hall four.\x0c\r\nNext page of the brochure.\r\n")
     doc = load_file(path, path.name, MAX_BYTES)
     assert doc.text == "“Grüße” from the exhibitor in hall four.\n\nNext page of the brochure."
+
+
+# --- links and names ------------------------------------------------------------------------------------------
+
+
+def _ingest(folder: Path):
+    from assistant.embedders import FakeEmbedder
+    from assistant.ingest import Ingestor
+    from assistant.settings import Settings
+    from assistant.store import MemoryStore
+
+    store = MemoryStore()
+    return Ingestor(store, FakeEmbedder(), Settings(), progress=False).run([folder]), store
+
+
+def test_ingestion_never_follows_a_link_out_of_its_folder_nor_prints_the_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outside = tmp_path / "private"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("The private salary list of the organiser says 123456 for everyone.\n")
+    (outside / "more.md").write_text("# More\n\nAnother private document nobody handed in, about 654321.\n")
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    (knowledge / "robots.en.md").write_text(f"# Robots\n\n{hostile.INNOCENT}")
+    (knowledge / "notes.txt").symlink_to(outside / "secret.txt")
+    (knowledge / "environ.txt").symlink_to("/proc/self/environ")
+    (knowledge / "linked").symlink_to(outside, target_is_directory=True)
+    (knowledge / "again.en.md").symlink_to(knowledge / "robots.en.md")  # inside, to inside: read once
+    monkeypatch.chdir(tmp_path)
+    report, store = _ingest(knowledge)
+    texts = " ".join(c.text for c in store.chunks())
+    assert "123456" not in texts and "654321" not in texts and "grippers" in texts
+    assert report.added == ["knowledge/robots.en.md"]
+    assert dict(report.skipped) == {
+        "knowledge/environ.txt": "a link to a file outside the folder (not followed)",
+        "knowledge/linked": "a link to a folder (not followed)",
+        "knowledge/notes.txt": "a link to a file outside the folder (not followed)",
+    }
+    assert "private" not in repr(report) and "/proc" not in repr(report)
+
+
+def test_file_names_with_line_breaks_or_terminal_escapes_are_skipped_and_named_escaped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    for name in ("forged\nskipped x.md: fine.md", "\x1b[2Jred.txt", "rtl\u202etxt.md"):
+        (knowledge / name).write_text(f"# Robots\n\n{hostile.INNOCENT}")
+    monkeypatch.chdir(tmp_path)
+    report, store = _ingest(knowledge)
+    assert store.chunks() == [] and report.added == []
+    reason = "its name holds control or invisible characters"
+    assert sorted(report.skipped) == [
+        ("knowledge/\\x1b[2Jred.txt", reason),
+        ("knowledge/forged\\nskipped x.md: fine.md", reason),
+        ("knowledge/rtl\\u202etxt.md", reason),
+    ]
+
+
+def test_the_hostile_corpus_is_skipped_file_by_file_with_reasons(tmp_path: Path) -> None:
+    files = hostile.build_corpus(tmp_path / "hostile")
+    started = time.perf_counter()
+    report, _ = _ingest(tmp_path / "hostile")
+    assert time.perf_counter() - started < 10
+    skipped = {Path(path).name: reason for path, reason in report.skipped}
+    assert set(skipped) == {f.name for f in files} - {"long-fields.en.md"}, report.skipped
+    assert [Path(p).name for p in report.added] == ["long-fields.en.md"]
