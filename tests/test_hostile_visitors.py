@@ -1,0 +1,123 @@
+"""Visitors who send what no person types: every surface (API, kiosk and widget, CLI) answers with a sentence in the
+visitor's language, never a 500 or a traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from assistant import cli
+from assistant.app import build_assistant
+from assistant.chat_models import FakeChatModel
+from assistant.embedders import FakeEmbedder
+from assistant.settings import Settings
+from assistant.store import MemoryStore
+from assistant.ui.conversation import Conversation, stream_answer
+from assistant.ui.render import render_conversation
+from tests.screens_support import scripted_reply
+from tests.test_api import SSE, _build, _events, _imts_chat
+
+NO_LETTERS_DE = "Bitte stellen Sie Ihre Frage in Worten – diese enthält keine Buchstaben."
+NO_LETTERS_EN = "Please ask your question in words — this one has no letters."
+EMPTY_DE, EMPTY_EN = "Bitte stellen Sie eine Frage.", "Please type a question."
+WITHOUT_LETTERS = ["😀🤖🎉", "?!? 123 … 42", "\u202e\u2066 1\u00ad2", "\x00\x07\x7f ?!", "\u200b?\u200d"]
+INVISIBLE_ONLY = ["\u200b\u200b\u200b\u200d", "\ufeff\u2060\u00ad", "\x1b\x07\x00", "\ud800"]
+IDS = [ascii(q)[1:-1] for q in WITHOUT_LETTERS + INVISIBLE_ONLY]
+EXPECTED = [(q, NO_LETTERS_DE, NO_LETTERS_EN) for q in WITHOUT_LETTERS] + [
+    (q, EMPTY_DE, EMPTY_EN) for q in INVISIBLE_ONLY
+]
+
+
+# --- surrogates and other unencodable text ---------------------------------------------------------------------
+
+
+def _post(client: TestClient, body: dict[str, Any], headers: dict[str, str] | None = None) -> httpx.Response:
+    """As a browser sends it: a lone surrogate as a JSON escape (\\ud800), which Python reads back as one."""
+    headers = {"Content-Type": "application/json", **(headers or {})}
+    return client.post("/api/chat", content=json.dumps(body), headers=headers)
+
+
+def test_a_lone_surrogate_in_a_question_is_no_500_in_the_api(settings: Settings, corpus: Path) -> None:
+    _, app = _build(settings, corpus, _imts_chat())
+    client = TestClient(app, raise_server_exceptions=False)
+    response = _post(client, {"question": "When was IMTS first held?\ud800"})
+    assert response.status_code == 200 and "1927" in response.json()["answer"]
+    assert response.json()["question"] == "When was IMTS first held?"
+    streamed = _post(client, {"question": "\udfffWhen was IMTS first held?"}, SSE)
+    assert streamed.status_code == 200 and _events(streamed.text.splitlines())[-1][0] == "done"
+    history = [{"role": "user", "content": "Tell me about IMTS\ud800"}]
+    follow_up = _post(client, {"question": "When was it first held?", "history": history})
+    assert follow_up.status_code == 422 and "history.0.content" in follow_up.json()["error"]  # pydantic's refusal
+    alone = _post(client, {"question": "\ud800\udbff"})
+    assert alone.status_code == 422 and alone.json() == {"error": "Please type a question."}
+
+
+def test_a_lone_surrogate_on_a_screen_gives_an_answer_that_can_be_sent(settings: Settings, corpus: Path) -> None:
+    a = build_assistant(settings, embedder=FakeEmbedder(), store=MemoryStore(), chat=FakeChatModel([scripted_reply]))
+    a.ingest([corpus], progress=False)
+    conv = Conversation(language="en")
+    *_, exchange = stream_answer(a, conv, "When was IMTS first held?\ud800", None)
+    assert exchange.status == "done" and "1927" in exchange.answer
+    render_conversation(conv.exchanges, "en", "widget").encode("utf-8")  # what gradio sends: no surrogate in it
+
+
+def test_a_question_that_is_not_utf8_is_answered_on_the_command_line(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ASSISTANT_LLM_BACKEND", "none")
+    assert cli.main(["ingest", "--quiet"]) == 0
+    # A byte that is not UTF-8 reaches Python's argv as a lone surrogate (surrogateescape).
+    assert cli.main(["ask", "--json", "When was IMTS first held?\udcff"]) == 0
+    assert "1927" in capsys.readouterr().out
+
+
+# --- questions without letters ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("question", "german", "english"), EXPECTED, ids=IDS)
+def test_a_question_without_letters_is_refused_in_the_visitors_language_in_the_api(
+    settings: Settings, corpus: Path, question: str, german: str, english: str
+) -> None:
+    _, app = _build(settings, corpus, _imts_chat())
+    client = TestClient(app)
+    for language, message in (("de", german), ("en", english)):
+        for headers in ({}, SSE):
+            response = _post(client, {"question": question, "language": language}, headers)
+            assert response.status_code == 422 and response.json() == {"error": message}
+
+
+@pytest.mark.parametrize(("question", "german", "english"), EXPECTED, ids=IDS)
+def test_a_question_without_letters_is_refused_on_a_screen_in_its_language(
+    settings: Settings, corpus: Path, question: str, german: str, english: str
+) -> None:
+    chat = FakeChatModel([scripted_reply])
+    a = build_assistant(settings, embedder=FakeEmbedder(), store=MemoryStore(), chat=chat)
+    a.ingest([corpus], progress=False)
+    *_, exchange = stream_answer(a, Conversation(language="de"), question, "de")
+    assert exchange.status == "error" and exchange.answer == german
+    *_, exchange = stream_answer(a, Conversation(language="en"), question, None)  # the widget: the page's language
+    assert exchange.status == "error" and exchange.answer == english
+    assert chat.calls == []
+
+
+def test_a_question_without_letters_is_refused_on_the_command_line(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ASSISTANT_LLM_BACKEND", "none")
+    assert cli.main(["ingest", "--quiet"]) == 0
+    capsys.readouterr()
+    assert cli.main(["ask", "😀😀😀"]) == 6
+    assert capsys.readouterr().err == f"error: {NO_LETTERS_EN}\n"
+    assert cli.main(["search", "\u200b\u200d"]) == 6  # a search may look up a bare number, not nothing
+
+
+def test_zero_width_characters_do_not_hide_words_from_the_search(settings: Settings, corpus: Path) -> None:
+    _, app = _build(settings, corpus, _imts_chat())
+    response = TestClient(app).post("/api/chat", json={"question": "When was I\u200bM\u200bT\u200bS first held?"})
+    assert response.status_code == 200 and response.json()["question"] == "When was IMTS first held?"
+    assert "1927" in response.json()["answer"]
