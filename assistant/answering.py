@@ -59,6 +59,7 @@ from .types import (
     TokenEvent,
     Turn,
 )
+from .urls import safe_url
 
 _LANGUAGE = resources()
 # A question that leans on the one before: a pronoun or "there" (of its language, or English), or an opener
@@ -172,7 +173,8 @@ def _sources(passages: Sequence[Passage], numbers: Sequence[int]) -> tuple[Sourc
     for n in numbers:
         c = passages[n - 1].chunk
         snippet = c.text if len(c.text) <= 280 else c.text[:277].rsplit(" ", 1)[0] + " …"
-        out.append(Source(n, c.title, c.document, c.organisation, c.url, snippet, c.language, c.text))
+        url = safe_url(c.url) or ""  # a javascript: or data: link from a document never leaves, on any surface
+        out.append(Source(n, c.title, c.document, c.organisation, url, snippet, c.language, c.text))
     return tuple(out)
 
 

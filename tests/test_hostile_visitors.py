@@ -121,3 +121,32 @@ def test_zero_width_characters_do_not_hide_words_from_the_search(settings: Setti
     response = TestClient(app).post("/api/chat", json={"question": "When was I\u200bM\u200bT\u200bS first held?"})
     assert response.status_code == 200 and response.json()["question"] == "When was IMTS first held?"
     assert "1927" in response.json()["answer"]
+
+
+# --- links from documents ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "website",
+    ["javascript:alert(document.cookie)", "data:text/html,<script>alert(1)</script>", "vbscript:x", "file:///etc/x"],
+)
+def test_the_api_drops_a_source_url_the_screens_would_not_link(settings: Settings, corpus: Path, website: str) -> None:
+    path = corpus / "imts-2024.en.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("\nlanguage:", f'\nwebsite: "{website}"\nlanguage:', 1))
+    _, app = _build(settings, corpus, _imts_chat())
+    client = TestClient(app)
+    answer = client.post("/api/chat", json={"question": "When was IMTS first held?"}).json()
+    assert answer["sources"] and answer["sources"][0]["title"] == "IMTS 2024"
+    assert [s["url"] for s in answer["sources"]] == [""] * len(answer["sources"])
+    streamed = client.post("/api/chat", json={"question": "When was IMTS first held?"}, headers=SSE).text
+    assert json.dumps(website)[1:-1] not in streamed and "javascript" not in streamed
+
+
+def test_the_api_keeps_a_plain_https_source_url(settings: Settings, corpus: Path) -> None:
+    path = corpus / "imts-2024.en.md"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("\nlanguage:", "\nwebsite: https://imts.example/\nlanguage:")
+    )
+    _, app = _build(settings, corpus, _imts_chat())
+    answer = TestClient(app).post("/api/chat", json={"question": "When was IMTS first held?"}).json()
+    assert answer["sources"][0]["url"] == "https://imts.example/"
