@@ -33,6 +33,7 @@ from .web_security import (
     RateLimiter,
     SecurityHeadersMiddleware,
     add_error_handlers,
+    client_key,
     logger,
     security_headers,
 )
@@ -160,7 +161,9 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
     )
     app.state.readiness = readiness = Readiness()
     count_passages = _PassageCount(assistant.store)
-    limiter = RateLimiter(settings.rate_limit_per_minute)
+    # One bucket per client for the API and both screens (mount_screens takes it from here): one generation slot
+    # serves them all, so three surfaces must not mean three times the questions.
+    app.state.limiter = limiter = RateLimiter(settings.rate_limit_per_minute)
     app.state.admission = admission = Admission(settings.max_questions_in_flight)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
@@ -170,7 +173,7 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
 
     async def rate_limit(request: Request) -> None:
         await _size_thread_pool(admission.limit + SPARE_THREADS)
-        wait = limiter.take(request.client.host if request.client else "unknown")
+        wait = limiter.take(client_key(request))
         if wait:
             raise RateLimited(wait)
 

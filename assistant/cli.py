@@ -229,6 +229,7 @@ def _serve(assistant: Assistant, host: str, port: int) -> int:
 
     from .api import create_app, start_warm_up
     from .ingest import foreign_index
+    from .web_security import proxy_options
 
     foreign = foreign_index(assistant.store, assistant.embedder)
     if foreign:
@@ -249,7 +250,8 @@ def _serve(assistant: Assistant, host: str, port: int) -> int:
     base = f"http://{host}:{port}"
     print(f"Serving on {base}: kiosk {base}/kiosk/, widget {base}/widget/ (snippet: {base}/widget/embed.js),")
     print(f"API docs {base}/api/docs, readiness {base}/api/ready. Ctrl-C stops.")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False)
+    options = proxy_options(assistant.settings.trusted_proxies)  # X-Forwarded-For only from the configured proxies
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False, **options)
     return 0
 
 

@@ -1,6 +1,7 @@
 """The HTTP edge around the routes: security headers, a body limit, an access log without personal data, the
-per-client rate limiter, and errors translated into ``{"error": ...}`` with a fitting status — never a traceback.
-The middleware is plain ASGI, so the screens mounted into the same app are covered too."""
+per-client rate limiter (one for the API and both screens), and errors translated into ``{"error": ...}`` with a
+fitting status — never a traceback. The middleware is plain ASGI, so the screens mounted into the same app are
+covered too."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -195,6 +197,20 @@ class RateLimiter:
             if now - seen < 60 and len(self._buckets) <= self.max_clients:
                 break
             self._buckets.popitem(last=False)
+
+
+def client_key(request: Any) -> str:
+    """The rate limit's key for a request of the API or a screen: the client's address. uvicorn puts the address
+    from X-Forwarded-For there only for a request from one of ``trusted_proxies`` (``proxy_options``)."""
+    client = getattr(request, "client", None)
+    return str(getattr(client, "host", None) or "unknown")
+
+
+def proxy_options(trusted_proxies: Sequence[str]) -> dict[str, Any]:
+    """uvicorn's options for X-Forwarded-For: read only from ``trusted_proxies``, not at all when there are none.
+    uvicorn's default trusts it from loopback, where anyone with a proxy on the same host (or a proxy that passes
+    the header on) makes up a new address for every request and never meets the rate limit."""
+    return {"proxy_headers": bool(trusted_proxies), "forwarded_allow_ips": list(trusted_proxies)}
 
 
 class RateLimited(Exception):

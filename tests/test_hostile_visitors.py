@@ -4,11 +4,14 @@ visitor's language, never a 500 or a traceback."""
 from __future__ import annotations
 
 import json
+import logging
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
 from assistant import cli
@@ -150,3 +153,94 @@ def test_the_api_keeps_a_plain_https_source_url(settings: Settings, corpus: Path
     _, app = _build(settings, corpus, _imts_chat())
     answer = TestClient(app).post("/api/chat", json={"question": "When was IMTS first held?"}).json()
     assert answer["sources"][0]["url"] == "https://imts.example/"
+
+
+# --- the rate limit ------------------------------------------------------------------------------------------------
+
+
+def _screen_ask(app: Any, path: str) -> Any:
+    """The question handler of the screen mounted at ``path`` (what gradio's queue calls for a question)."""
+    from starlette.routing import Mount
+
+    mount = next(r for r in app.routes if isinstance(r, Mount) and r.path == path)
+    blocks = mount.app.app.get_blocks()  # GradioGuard → gradio's app
+    return next(fn.fn for fn in blocks.fns.values() if fn.name == "ask")
+
+
+def test_one_client_has_one_budget_across_the_api_the_kiosk_and_the_widget(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from assistant.ui.texts import text
+    from tests.screens_support import build_screens
+
+    _, app = build_screens(tmp_path, delay_s=0, rate_limit_per_minute=4)
+    client = TestClient(app)
+    visitor = SimpleNamespace(client=SimpleNamespace(host="testclient"))  # TestClient's address
+    question = {"question": "When was IMTS first held?"}
+    assert [client.post("/api/chat", json=question).status_code for _ in range(2)] == [200, 200]
+
+    def asked_on(path: str) -> str:
+        conv = Conversation(language="en")
+        list(_screen_ask(app, path)(conv, "When was IMTS first held?", visitor))
+        return conv.exchanges[-1].answer
+
+    assert "1927" in asked_on("/kiosk")
+    assert "1927" in asked_on("/widget")
+    assert asked_on("/kiosk") == asked_on("/widget") == text("rate_limited", "en")  # the budget of 4 is spent
+    assert client.post("/api/chat", json=question).status_code == 429
+    other = SimpleNamespace(client=SimpleNamespace(host="10.0.0.7"))
+    conv = Conversation(language="en")
+    list(_screen_ask(app, "/widget")(conv, "When was IMTS first held?", other))
+    assert "1927" in conv.exchanges[-1].answer  # keyed by client: another visitor is not held up
+
+
+def _serve_and_send(monkeypatch: pytest.MonkeyPatch, forwarded_for: list[str]) -> list[int]:
+    """`assistant serve` for real (its own uvicorn options, a free port), then one chat request per entry of
+    ``forwarded_for``, each from loopback with that X-Forwarded-For; their statuses."""
+    from tests.screens_support import serving
+
+    statuses: list[int] = []
+
+    def run_for_real(app: Any, **options: Any) -> None:
+        with serving(app, **options) as url:
+            deadline = time.monotonic() + 20
+            while httpx.get(f"{url}/api/ready").status_code != 200:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            for address in forwarded_for:
+                headers = {"X-Forwarded-For": address}
+                body = {"question": "When was IMTS first held?"}
+                statuses.append(httpx.post(f"{url}/api/chat", json=body, headers=headers, timeout=20).status_code)
+
+    monkeypatch.setattr(uvicorn, "run", run_for_real)
+    try:
+        assert cli.main(["serve"]) == 0
+    finally:
+        logging.getLogger("assistant").setLevel(logging.NOTSET)
+    return statuses
+
+
+@pytest.fixture
+def serve_env(tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name, value in {
+        "EMBEDDER": "fake",
+        "LLM_BACKEND": "none",
+        "KNOWLEDGE_DIR": str(corpus),
+        "CONFIG": str(tmp_path / "none.toml"),
+        "RATE_LIMIT_PER_MINUTE": "3",
+    }.items():
+        monkeypatch.setenv(f"ASSISTANT_{name}", value)
+
+
+def test_a_made_up_forwarded_for_gets_no_fresh_budget(serve_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    made_up = [f"203.0.113.{n}" for n in range(5)]
+    assert _serve_and_send(monkeypatch, made_up) == [200, 200, 200, 429, 429]  # before: 200 every time
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget(
+    serve_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ASSISTANT_TRUSTED_PROXIES", '["127.0.0.1"]')
+    clients = ["203.0.113.1"] * 4 + ["203.0.113.2"]
+    assert _serve_and_send(monkeypatch, clients) == [200, 200, 200, 429, 200]

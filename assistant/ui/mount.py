@@ -75,8 +75,8 @@ def mount_screens(app: FastAPI, assistant: Assistant, settings: Settings) -> Fas
         font=[gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)), "system-ui", "sans-serif"]
     )
     screens = [
-        (KIOSK_PATH, build_kiosk(assistant, settings), "kiosk.css", kiosk_head(settings)),
-        (WIDGET_PATH, build_widget(assistant, settings), "widget.css", widget_head()),
+        (KIOSK_PATH, build_kiosk(assistant, settings, app.state.limiter), "kiosk.css", kiosk_head(settings)),
+        (WIDGET_PATH, build_widget(assistant, settings, app.state.limiter), "widget.css", widget_head()),
     ]
     for path, blocks, css, head in screens:
         blocks.queue(default_concurrency_limit=4, max_size=64)
