@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import AssistantError, ConfigError, QuestionRejected
+from .printable import printable
 
 logger = logging.getLogger("assistant.api")
 
@@ -126,7 +127,7 @@ class BodyLimitMiddleware:
 
 
 class AccessLogMiddleware:
-    """One line a request — method, path, status, latency; never the client address, query or body.
+    """One line a request — method, path (escaped), status, latency; never the client address, query or body.
 
     Also the last net for unexpected errors: logged here, answered with a 500 that shows no traceback.
     """
@@ -152,12 +153,13 @@ class AccessLogMiddleware:
         except Exception as exc:
             if status or isinstance(exc, HTTPException):  # too late to answer, or an outer layer's business
                 raise
-            logger.error("unexpected error in %s %s", scope["method"], scope["path"], exc_info=exc)
+            logger.error("unexpected error in %s %s", scope["method"], printable(scope["path"], 200), exc_info=exc)
             status = 500
             await JSONResponse({"error": INTERNAL_ERROR}, status_code=500)(scope, receive, send)
         finally:
             ms = (time.perf_counter() - started) * 1000
-            logger.info("%s %s %s %.0f ms", scope["method"], scope["path"], status, ms)
+            # The path is the client's: escaped, a %0A in it cannot forge a line of this log.
+            logger.info("%s %s %s %.0f ms", scope["method"], printable(scope["path"], 200), status, ms)
 
 
 class RateLimiter:
@@ -229,7 +231,7 @@ def add_error_handlers(app: FastAPI) -> None:
         # the service being unavailable. Their messages name the next step.
         status = 422 if isinstance(exc, QuestionRejected) else 503
         if status == 503:
-            logger.warning("%s in %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
+            logger.warning("%s in %s %s: %s", type(exc).__name__, request.method, printable(request.url.path, 200), exc)
         return JSONResponse({"error": str(exc)}, status_code=status)
 
     async def invalid_request(request: Request, exc: Exception) -> JSONResponse:

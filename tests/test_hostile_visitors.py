@@ -202,6 +202,7 @@ def _serve_and_send(monkeypatch: pytest.MonkeyPatch, forwarded_for: list[str]) -
     statuses: list[int] = []
 
     def run_for_real(app: Any, **options: Any) -> None:
+        assert options["log_config"] is None  # uvicorn's records go through the guarded handler
         with serving(app, **options) as url:
             deadline = time.monotonic() + 20
             while httpx.get(f"{url}/api/ready").status_code != 200:
@@ -244,3 +245,81 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget(
     monkeypatch.setenv("ASSISTANT_TRUSTED_PROXIES", '["127.0.0.1"]')
     clients = ["203.0.113.1"] * 4 + ["203.0.113.2"]
     assert _serve_and_send(monkeypatch, clients) == [200, 200, 200, 429, 200]
+
+
+# --- the log ---------------------------------------------------------------------------------------------------------
+
+
+def test_a_line_break_in_a_path_cannot_forge_a_line_of_the_access_log(
+    settings: Settings, corpus: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, app = _build(settings, corpus, _imts_chat())
+    forged = "/api/x%0A2025-01-01 INFO assistant.api: GET /api/ready 200 1 ms%0D%1B[2J%E2%80%AE"
+    with caplog.at_level(logging.INFO, logger="assistant"):
+        assert TestClient(app).get(forged).status_code == 404
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "assistant.api"]
+    assert line.startswith("GET /api/x\\n2025-01-01 INFO") and " 404 " in line
+    assert not any(ch in line for ch in "\n\r\x1b\u202e") and "\\r\\x1b[2J\\u202e" in line
+
+
+def test_an_unknown_gradio_session_writes_no_traceback(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from tests.screens_support import build_screens, serving
+
+    _, app = build_screens(tmp_path)
+    with caplog.at_level(logging.WARNING), serving(app, log_config=None) as url:  # uvicorn's records reach caplog
+        for path in ("/kiosk", "/widget"):
+            for _ in range(3):
+                response = httpx.get(f"{url}{path}/gradio_api/queue/data?session_hash=nobody", timeout=10)
+                assert response.status_code == 404 and response.json() == {"error": "Not found."}
+    assert "Traceback" not in caplog.text and not any(r.exc_info for r in caplog.records), caplog.text
+
+
+def _record(name: str, message: str, exc: BaseException | None = None) -> logging.LogRecord:
+    exc_info = (type(exc), exc, exc.__traceback__) if exc is not None else None
+    return logging.LogRecord(name, logging.ERROR, __file__, 1, message, (), exc_info)
+
+
+def test_the_log_guard_writes_one_escaped_line_and_counts_what_it_suppresses() -> None:
+    import io
+
+    from assistant.log_guard import GuardedHandler, LogGuard
+
+    now = [0.0]
+    stream = io.StringIO()
+    handler = GuardedHandler(stream, LogGuard(clock=lambda: now[0]))
+    try:
+        raise RuntimeError("Caught handled exception, but response already started.\nforged line")
+    except RuntimeError as exc:
+        error = exc
+    for _ in range(500):  # what uvicorn, gradio and asyncio write for a provoked error
+        handler.handle(_record("uvicorn.error", "Exception in ASGI application\n", error))
+        handler.handle(_record("asyncio", "Task exception was never retrieved", error))
+    handler.handle(_record("uvicorn.error", "Invalid HTTP request received."))
+    handler.handle(_record("assistant.api", "unexpected error in GET /api/x\nforged", error))
+    now[0] = 30.0
+    handler.handle(_record("assistant.api", "GET /api/ready 200 1 ms"))
+    assert "suppressed" not in stream.getvalue()  # not within the minute
+    now[0] = 61.0
+    handler.handle(_record("assistant.api", "GET /api/ready 200 1 ms"))
+    now[0] = 62.0
+    handler.handle(_record("uvicorn.error", "Exception in ASGI application\n", error))
+    handler.handle(_record("assistant.api", "GET /api/ready 200 1 ms"))
+    lines = stream.getvalue().splitlines()
+    assert lines == [
+        "unexpected error in GET /api/x\\nforged (RuntimeError: Caught handled exception, but response already "
+        "started.\\nforged line)",
+        "GET /api/ready 200 1 ms",
+        "1001 log records from unauthenticated requests suppressed in the last minute",
+        "GET /api/ready 200 1 ms",
+        "GET /api/ready 200 1 ms",  # the next summary waits for the next minute
+    ]
+    assert "Traceback" not in stream.getvalue()
+
+
+def test_serve_writes_its_log_through_the_guard(serve_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.log_guard import GuardedHandler
+
+    configured: dict[str, Any] = {}
+    monkeypatch.setattr(logging, "basicConfig", lambda **kw: configured.update(kw))
+    _serve_and_send(monkeypatch, [])
+    assert [type(h) for h in configured["handlers"]] == [GuardedHandler]
