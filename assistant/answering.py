@@ -45,7 +45,7 @@ from .problems import (
     describe_all,
     slot_words,
 )
-from .questions import accepted_question
+from .questions import accepted_question, clean_question
 from .retrieval import HybridRetriever, diversify
 from .safety import asks_for_private_data, looks_like_injection, out_of_scope
 from .settings import Settings
@@ -60,6 +60,7 @@ from .types import (
     TokenEvent,
     Turn,
 )
+from .urls import safe_url
 
 _LANGUAGE = resources()
 # A question that leans on the one before: a pronoun or "there" (of its language, or English), or an opener
@@ -69,11 +70,20 @@ _FOLLOW_UP_OPENERS = re.compile(rf"^\s*{alternation(_LANGUAGE.words('follow_up_o
 
 
 def answer_language(question: str, settings: Settings, requested: str | None) -> str:
+    """``question`` must be cleaned (``checked_question`` does it): the detector raises on a lone surrogate."""
     if requested in SUPPORTED:
         return requested
     if settings.answer_language != "auto":
         return settings.answer_language
     return detect_language(question)
+
+
+def checked_question(question: str, settings: Settings, requested: str | None) -> tuple[str, str]:
+    """The question cleaned and accepted (``questions.accepted_question``), and the answer's language, detected on
+    the cleaned text; a refusal speaks that language. What every way in to an answer applies first."""
+    text = clean_question(question)
+    language = answer_language(text[: settings.max_question_chars], settings, requested)
+    return accepted_question(text, settings.max_question_chars, language), language
 
 
 def standalone_question(
@@ -89,7 +99,7 @@ def standalone_question(
     previous = next((t.content for t in reversed(history) if t.role == "user" and t.content.strip()), None)
     if previous is None:
         return question, None
-    previous = " ".join(previous.split())
+    previous = clean_question(previous)  # the history is the visitor's text as well
     if max_chars is not None and len(question) + 1 + len(previous) > max_chars:
         room = max(0, max_chars - len(question) - 1)
         previous = previous[: room + 1].rsplit(" ", 1)[0] if len(previous) > room else previous
@@ -164,7 +174,8 @@ def _sources(passages: Sequence[Passage], numbers: Sequence[int]) -> tuple[Sourc
     for n in numbers:
         c = passages[n - 1].chunk
         snippet = c.text if len(c.text) <= 280 else c.text[:277].rsplit(" ", 1)[0] + " …"
-        out.append(Source(n, c.title, c.document, c.organisation, c.url, snippet, c.language, c.text))
+        url = safe_url(c.url) or ""  # a javascript: or data: link from a document never leaves, on any surface
+        out.append(Source(n, c.title, c.document, c.organisation, url, snippet, c.language, c.text))
     return tuple(out)
 
 
@@ -239,8 +250,7 @@ class Answerer:
 
         Each step that changes the answer names its rule in ``Answer.rules`` (the evaluation counts them)."""
         started = time.perf_counter()
-        lang = answer_language(" ".join(question.split()), self.settings, language)
-        question = accepted_question(question, self.settings.max_question_chars, lang)
+        question, lang = checked_question(question, self.settings, language)
         query = question  # until retrieval: a declined question has no other, and no passages
         passages: list[Passage] = []
         timings: dict[str, float | None] = {"retrieve_ms": None, "first_token_ms": None, "total_ms": None}

@@ -19,10 +19,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
-from .answering import answer_language
+from .answering import checked_question
 from .app import Assistant
 from .errors import AssistantError, Busy, IndexEmpty
-from .questions import accepted_question
 from .settings import Settings
 from .store import VectorStore
 from .types import AnswerEvent, ReplaceEvent, TokenEvent, Turn
@@ -34,6 +33,7 @@ from .web_security import (
     RateLimiter,
     SecurityHeadersMiddleware,
     add_error_handlers,
+    client_key,
     logger,
     security_headers,
 )
@@ -161,7 +161,9 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
     )
     app.state.readiness = readiness = Readiness()
     count_passages = _PassageCount(assistant.store)
-    limiter = RateLimiter(settings.rate_limit_per_minute)
+    # One bucket per client for the API and both screens (mount_screens takes it from here): one generation slot
+    # serves them all, so three surfaces must not mean three times the questions.
+    app.state.limiter = limiter = RateLimiter(settings.rate_limit_per_minute)
     app.state.admission = admission = Admission(settings.max_questions_in_flight)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
@@ -171,7 +173,7 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
 
     async def rate_limit(request: Request) -> None:
         await _size_thread_pool(admission.limit + SPARE_THREADS)
-        wait = limiter.take(request.client.host if request.client else "unknown")
+        wait = limiter.take(client_key(request))
         if wait:
             raise RateLimited(wait)
 
@@ -194,7 +196,7 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
         responses=_CHAT_RESPONSES,
     )
     def chat(body: ChatRequest, request: Request, stream: bool = False) -> Response:
-        _check_question(body.question, body.language, settings)
+        checked_question(body.question, settings, body.language)  # refused before any work, before a stream starts
         history = [Turn(t.role, t.content) for t in body.history]
         if stream or "text/event-stream" in request.headers.get("accept", ""):
             if count_passages() == 0:
@@ -256,13 +258,6 @@ def _load_models(assistant: Assistant) -> None:
 
 def _not_ready(detail: str) -> JSONResponse:
     return JSONResponse({"ready": False, "detail": detail}, status_code=503)
-
-
-def _check_question(question: str, language: str | None, settings: Settings) -> None:
-    """Refused before any work (and before a stream starts), politely, in the question's language."""
-    text = " ".join(question.split())
-    lang = answer_language(text[: settings.max_question_chars], settings, language)
-    accepted_question(text, settings.max_question_chars, lang)
 
 
 def _sse(event: str, data: dict[str, Any]) -> str:

@@ -229,6 +229,8 @@ def _serve(assistant: Assistant, host: str, port: int) -> int:
 
     from .api import create_app, start_warm_up
     from .ingest import foreign_index
+    from .log_guard import GuardedHandler
+    from .web_security import proxy_options
 
     foreign = foreign_index(assistant.store, assistant.embedder)
     if foreign:
@@ -243,13 +245,27 @@ def _serve(assistant: Assistant, host: str, port: int) -> int:
 
     assistant = dataclasses.replace(assistant, model_thread=ModelThread())  # the API and the screens share it
     app = mount_screens(create_app(assistant, assistant.settings), assistant, assistant.settings)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Through the guard: one escaped line a record, no tracebacks that a visitor's request provoked (log_guard.py).
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s", handlers=[GuardedHandler()]
+    )
     logging.getLogger("assistant").setLevel(logging.INFO)  # method, path, status, latency: no addresses
     start_warm_up(app, assistant)
     base = f"http://{host}:{port}"
     print(f"Serving on {base}: kiosk {base}/kiosk/, widget {base}/widget/ (snippet: {base}/widget/embed.js),")
     print(f"API docs {base}/api/docs, readiness {base}/api/ready. Ctrl-C stops.")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False)
+    options = proxy_options(assistant.settings.trusted_proxies)  # X-Forwarded-For only from the configured proxies
+    # log_config=None: uvicorn's records go to the guarded root handler, not to a handler of uvicorn's own.
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        **options,
+    )
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import sys
 import time
 from collections import defaultdict
@@ -21,13 +22,14 @@ from .embedders import Embedder
 from .event import EVENT_FILE
 from .focus import embed_sentences, encode_sentence_vectors
 from .loaders import SUPPORTED_SUFFIXES, SkipFile, load_file
+from .printable import invisible, printable
 from .settings import Settings
 from .store import IndexState, VectorStore
 from .types import Chunk
 
 # Bump when chunking or metadata change in a way that needs every file re-read (embeddings are reused
 # wherever a passage comes out the same).
-PIPELINE_VERSION = "chunks-v3"
+PIPELINE_VERSION = "chunks-v4"  # v4: metadata fields cut to their limits, controls dropped
 # Bump when what the embedder is given changes (text layout, prompts, the sentence split behind each passage's
 # sentence vectors): every passage is embedded anew.
 EMBEDDING_VERSION = "title-prompt-sdpa-v3+all-sentences-v2"
@@ -54,19 +56,17 @@ class IngestReport:
 
 
 def discover(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """Files to read, and files to name as skipped (unsupported type). Hidden files and folders are ignored, and
-    so is a folder's ``event.toml``: it is the event profile (``assistant/event.py``), not a document."""
+    """Files to read, and files to name as skipped (unsupported type, see ``_folder_files`` for the rest). Hidden
+    files and folders are ignored, and so is a folder's ``event.toml``: it is the event profile
+    (``assistant/event.py``), not a document. A file named on its own is read as named, even through a link."""
     files: list[Path] = []
     skipped: list[tuple[Path, str]] = []
     for root in paths:
         if root.is_file():
             candidates = [root]
         elif root.is_dir():
-            candidates = sorted(
-                p
-                for p in root.rglob("*")
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
-            )
+            candidates, refused = _folder_files(root)
+            skipped.extend(refused)
         else:
             skipped.append((root, "no such file or folder"))
             continue
@@ -81,11 +81,41 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[Path, str]]]
     return unique, skipped
 
 
+def _folder_files(root: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The files under ``root``, and those skipped: a link that leads out of the folder (exhibitors' files may
+    hold links to /etc/passwd or /proc/self/environ), a link to a folder (never entered: a link inside that
+    points inside adds nothing, and one to a parent would loop), a broken link, a name with control characters.
+    A link to a file inside the folder is read (once, under the file's own name). Skipped files are named by
+    their own path, never by a link's target."""
+    base = root.resolve()
+    files: list[Path] = []
+    skipped: list[tuple[Path, str]] = []
+    for folder, dirs, names in os.walk(root):  # followlinks=False: a linked folder is listed, not entered
+        here = Path(folder)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        skipped.extend((here / d, "a link to a folder (not followed)") for d in dirs if (here / d).is_symlink())
+        for name in sorted(n for n in names if not n.startswith(".")):
+            path = here / name
+            if any(invisible(ch) for ch in str(path.relative_to(root))):
+                skipped.append((path, "its name holds control or invisible characters"))
+            elif path.is_symlink() and not path.resolve().is_relative_to(base):
+                skipped.append((path, "a link to a file outside the folder (not followed)"))
+            elif path.is_symlink() and not path.exists():
+                skipped.append((path, "a broken link"))
+            elif path.is_file():
+                files.append(path)
+    return files, skipped
+
+
 def display_path(path: Path) -> str:
+    """How a file is named in the output: relative to the working folder where it lies below it, links not
+    resolved (a skipped link is named by its own path, not its target), every control character escaped."""
+    absolute = Path(os.path.abspath(path))
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        shown = str(absolute.relative_to(Path.cwd()))
     except ValueError:
-        return str(path.resolve())
+        shown = str(absolute)
+    return printable(shown, 500)
 
 
 def _file_hash(path: Path) -> str:

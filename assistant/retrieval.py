@@ -45,7 +45,7 @@ class HybridRetriever:
     ) -> list[Passage]:
         """Rank passages for a question; ``language`` restricts the documents searched (not the question);
         ``max_per_document`` overrides the setting."""
-        question = accepted_question(question, self.settings.max_question_chars, "en")
+        question = accepted_question(question, self.settings.max_question_chars, "en", letters=False)  # "1927"
         lexical = self._lexical_index()
         if not lexical.chunks:
             raise IndexEmpty()

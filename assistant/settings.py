@@ -172,6 +172,13 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(
         20, ge=0, description="Chat requests a client address may make per minute (a token bucket); 0 switches it off."
     )
+    trusted_proxies: list[str] = Field(
+        [],
+        description="Addresses of reverse proxies (e.g. the TLS proxy in front, 127.0.0.1 when it runs on this "
+        "host) whose X-Forwarded-For header names the client; the rate limit is then per forwarded address. Empty: "
+        "the header is ignored and every request counts for the address it came from (behind a proxy that "
+        "is not listed, all visitors share one limit).",
+    )
     allowed_embed_origins: list[str] = Field(
         [],
         description="Host pages allowed to embed the widget in an iframe, as origins like https://www.example.org "

@@ -1,6 +1,7 @@
 """The HTTP edge around the routes: security headers, a body limit, an access log without personal data, the
-per-client rate limiter, and errors translated into ``{"error": ...}`` with a fitting status — never a traceback.
-The middleware is plain ASGI, so the screens mounted into the same app are covered too."""
+per-client rate limiter (one for the API and both screens), and errors translated into ``{"error": ...}`` with a
+fitting status — never a traceback. The middleware is plain ASGI, so the screens mounted into the same app are
+covered too."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,6 +22,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import AssistantError, ConfigError, QuestionRejected
+from .printable import printable
 
 logger = logging.getLogger("assistant.api")
 
@@ -124,7 +127,7 @@ class BodyLimitMiddleware:
 
 
 class AccessLogMiddleware:
-    """One line a request — method, path, status, latency; never the client address, query or body.
+    """One line a request — method, path (escaped), status, latency; never the client address, query or body.
 
     Also the last net for unexpected errors: logged here, answered with a 500 that shows no traceback.
     """
@@ -150,12 +153,13 @@ class AccessLogMiddleware:
         except Exception as exc:
             if status or isinstance(exc, HTTPException):  # too late to answer, or an outer layer's business
                 raise
-            logger.error("unexpected error in %s %s", scope["method"], scope["path"], exc_info=exc)
+            logger.error("unexpected error in %s %s", scope["method"], printable(scope["path"], 200), exc_info=exc)
             status = 500
             await JSONResponse({"error": INTERNAL_ERROR}, status_code=500)(scope, receive, send)
         finally:
             ms = (time.perf_counter() - started) * 1000
-            logger.info("%s %s %s %.0f ms", scope["method"], scope["path"], status, ms)
+            # The path is the client's: escaped, a %0A in it cannot forge a line of this log.
+            logger.info("%s %s %s %.0f ms", scope["method"], printable(scope["path"], 200), status, ms)
 
 
 class RateLimiter:
@@ -197,6 +201,20 @@ class RateLimiter:
             self._buckets.popitem(last=False)
 
 
+def client_key(request: Any) -> str:
+    """The rate limit's key for a request of the API or a screen: the client's address. uvicorn puts the address
+    from X-Forwarded-For there only for a request from one of ``trusted_proxies`` (``proxy_options``)."""
+    client = getattr(request, "client", None)
+    return str(getattr(client, "host", None) or "unknown")
+
+
+def proxy_options(trusted_proxies: Sequence[str]) -> dict[str, Any]:
+    """uvicorn's options for X-Forwarded-For: read only from ``trusted_proxies``, not at all when there are none.
+    uvicorn's default trusts it from loopback, where anyone with a proxy on the same host (or a proxy that passes
+    the header on) makes up a new address for every request and never meets the rate limit."""
+    return {"proxy_headers": bool(trusted_proxies), "forwarded_allow_ips": list(trusted_proxies)}
+
+
 class RateLimited(Exception):
     """Raised by the chat route's limiter; answered with 429 and Retry-After."""
 
@@ -213,7 +231,7 @@ def add_error_handlers(app: FastAPI) -> None:
         # the service being unavailable. Their messages name the next step.
         status = 422 if isinstance(exc, QuestionRejected) else 503
         if status == 503:
-            logger.warning("%s in %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
+            logger.warning("%s in %s %s: %s", type(exc).__name__, request.method, printable(request.url.path, 200), exc)
         return JSONResponse({"error": str(exc)}, status_code=status)
 
     async def invalid_request(request: Request, exc: Exception) -> JSONResponse:

@@ -107,10 +107,13 @@ def build_screens(tmp: Path, delay_s: float = 0.03, plant: bool = False, **overr
 
 
 @contextmanager
-def serving(app: Any, port: int | None = None) -> Iterator[str]:
-    """Any ASGI app on a real uvicorn server on loopback, in a thread (lifespan on: gradio's queue starts)."""
+def serving(app: Any, port: int | None = None, **options: Any) -> Iterator[str]:
+    """Any ASGI app on a real uvicorn server on loopback, in a thread (lifespan on: gradio's queue starts);
+    ``options``: more of uvicorn's (those `assistant serve` passes, say)."""
     port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, **{"log_level": "warning", **options, "host": "127.0.0.1", "port": port})
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

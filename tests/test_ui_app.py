@@ -19,6 +19,7 @@ from assistant import cli
 from assistant.ui.common import ScreenLimiter
 from assistant.ui.kiosk import build_kiosk
 from assistant.ui.widget import build_widget
+from assistant.web_security import RateLimiter
 from tests.conftest import ROOT
 from tests.screens_support import build_screens
 
@@ -71,11 +72,11 @@ def test_the_embed_script_is_served_as_javascript(client: TestClient) -> None:
 
 
 def test_screens_apply_the_per_client_rate_limit() -> None:
-    limiter = ScreenLimiter(2)
+    limiter = ScreenLimiter(RateLimiter(2))
     visitor, other = SimpleNamespace(client=SimpleNamespace(host="10.0.0.1")), SimpleNamespace(client=None)
     assert limiter.allows(visitor) and limiter.allows(visitor) and not limiter.allows(visitor)  # type: ignore[arg-type]
     assert limiter.allows(other)  # type: ignore[arg-type]
-    assert all(ScreenLimiter(0).allows(visitor) for _ in range(100))  # type: ignore[arg-type]
+    assert all(ScreenLimiter(RateLimiter(0)).allows(visitor) for _ in range(100))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("build", [build_kiosk, build_widget])

@@ -114,6 +114,7 @@ class Language:
     # -- messages
     empty_question: str
     question_too_long: str
+    question_without_letters: str
 
 
 @dataclass(frozen=True)

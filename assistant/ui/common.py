@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import gradio as gr
 
-from ..web_security import RateLimiter
+from ..web_security import RateLimiter, client_key
 from .conversation import Conversation, stream_answer
 from .render import render_conversation
 from .texts import Language, text
@@ -21,15 +21,14 @@ Ask = Callable[[Conversation, str, gr.Request], Iterator[list[Any]]]
 
 
 class ScreenLimiter:
-    """The API's per-client rate limit, for the questions asked on a screen."""
+    """The per-client rate limit for the questions asked on a screen: the API's own limiter when mounted into the
+    app (``mount_screens``), so that a client has one budget on every surface."""
 
-    def __init__(self, per_minute: int) -> None:
-        self.limiter = RateLimiter(per_minute)
+    def __init__(self, limiter: RateLimiter) -> None:
+        self.limiter = limiter
 
     def allows(self, request: gr.Request | None) -> bool:
-        client = getattr(request, "client", None)
-        host = getattr(client, "host", None) or "unknown"
-        return self.limiter.take(str(host)) == 0.0
+        return self.limiter.take(client_key(request)) == 0.0
 
 
 def asker(

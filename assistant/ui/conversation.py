@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..app import Assistant
 from ..errors import AssistantError, QuestionRejected
-from ..questions import accepted_question
+from ..questions import accepted_question, clean_question
 from ..types import DoneEvent, ReplaceEvent, TokenEvent, Turn
 from .render import Exchange
 from .texts import Language, text
@@ -47,7 +47,7 @@ class Conversation:
 
     def note(self, question: str, message: str, language: Language) -> None:
         """Show a message in place of an answer (e.g. the rate limit) without asking anything."""
-        self.exchanges.append(Exchange(question.strip()[:1000], language, answer=message, status="error"))
+        self.exchanges.append(Exchange(clean_question(question)[:1000], language, answer=message, status="error"))
         self.touch()
 
     def idle_for(self, now: float | None = None) -> float:
@@ -70,7 +70,7 @@ def stream_answer(
     raised to the screen: a rejected question shows its polite message, any other failure a friendly one.
     """
     shown_language = language or conversation.language
-    exchange = Exchange(question=question.strip()[:1000], language=shown_language)
+    exchange = Exchange(question=clean_question(question)[:1000], language=shown_language)  # no surrogate on screen
     if conversation.busy:
         return
     conversation.busy = True

@@ -17,6 +17,7 @@ import gradio as gr
 from ..app import Assistant
 from ..event import EventProfile
 from ..settings import Settings
+from ..web_security import RateLimiter
 from .common import (
     QUIET,
     ScreenLimiter,
@@ -70,10 +71,11 @@ def page_title(event: EventProfile, lang: Language) -> str:
     return f"{name} · {title}" if name else title
 
 
-def build_kiosk(assistant: Assistant, settings: Settings) -> gr.Blocks:
+def build_kiosk(assistant: Assistant, settings: Settings, limiter: RateLimiter | None = None) -> gr.Blocks:
+    """``limiter``: the app's, shared with the API and the other screen; a screen of its own by default."""
     default: Language = settings.kiosk_language
     idle_s = settings.kiosk_idle_s
-    limiter = ScreenLimiter(settings.rate_limit_per_minute)
+    screen_limiter = ScreenLimiter(RateLimiter(settings.rate_limit_per_minute) if limiter is None else limiter)
     event = assistant.event
     n_suggestions = max(len(event.questions(lang)) for lang in LANGUAGES)
 
@@ -151,7 +153,7 @@ def build_kiosk(assistant: Assistant, settings: Settings) -> gr.Blocks:
         screen_outputs = [state, header, attract_title, attract, *suggestions, conversation, question, send, new]
         screen_outputs += list(lang_buttons.values())
 
-        ask = asker(assistant, limiter, "kiosk", force_language=True, idle_s=idle_s)
+        ask = asker(assistant, screen_limiter, "kiosk", force_language=True, idle_s=idle_s)
 
         events = answer_events([state, conversation, question, attract], status, "kiosk-answer", QUEUE_LIMIT)
         gr.on([question.submit, send.click], ask, inputs=[state, question], **events)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import parse_qs
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse, Response
@@ -30,10 +31,12 @@ _ALLOWED = re.compile(
     r"|^/gradio_api/(queue/join|queue/data|heartbeat/[\w-]+|cancel)/?$"
 )
 _METHODS = {"GET", "HEAD", "POST"}
+_QUEUE_DATA = re.compile(r"^/gradio_api/queue/data/?$")
 
 
 class GradioGuard:
-    """Lets a request into a mounted gradio app only when its path is one the page itself needs."""
+    """Lets a request into a mounted gradio app only when its path is one the page itself needs, and a request for
+    a session's queue only when gradio knows that session."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -41,10 +44,20 @@ class GradioGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path = scope["path"][len(scope.get("root_path", "")) :]
-            if scope["method"] not in _METHODS or ".." in path or not _ALLOWED.match(path):
+            refused = scope["method"] not in _METHODS or ".." in path or not _ALLOWED.match(path)
+            if refused or (_QUEUE_DATA.match(path) and not self._known_session(scope)):
                 await JSONResponse({"error": "Not found."}, status_code=404)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+    def _known_session(self, scope: Scope) -> bool:
+        """gradio answers queue/data for an unknown session by raising after its event stream began: a 7.7 KB
+        traceback in the log for each such request, which anyone can send. A session exists once the page joined
+        the queue (queue/join comes first). Unknown to this gradio's internals: let gradio decide."""
+        session = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("session_hash", [""])[0]
+        queue = getattr(getattr(self.app, "blocks", None), "_queue", None)
+        pending = getattr(queue, "pending_messages_per_session", None)
+        return pending is None or session in pending
 
 
 def mount_screens(app: FastAPI, assistant: Assistant, settings: Settings) -> FastAPI:
@@ -75,8 +88,8 @@ def mount_screens(app: FastAPI, assistant: Assistant, settings: Settings) -> Fas
         font=[gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)), "system-ui", "sans-serif"]
     )
     screens = [
-        (KIOSK_PATH, build_kiosk(assistant, settings), "kiosk.css", kiosk_head(settings)),
-        (WIDGET_PATH, build_widget(assistant, settings), "widget.css", widget_head()),
+        (KIOSK_PATH, build_kiosk(assistant, settings, app.state.limiter), "kiosk.css", kiosk_head(settings)),
+        (WIDGET_PATH, build_widget(assistant, settings, app.state.limiter), "widget.css", widget_head()),
     ]
     for path, blocks, css, head in screens:
         blocks.queue(default_concurrency_limit=4, max_size=64)

@@ -1,29 +1,27 @@
 """HTML for the screens, built from escaped text only.
 
 Nothing from a document, the model or the visitor reaches the page as markup: every text goes through
-``html.escape``; the only links are http(s) URLs from the sources' metadata, checked here. gradio's Markdown
-component sanitises the result once more (it drops scripts, event handlers and ``javascript:`` links).
+``html.escape``; the only links are http(s) URLs from the sources' metadata, checked by ``urls.safe_url`` (as the
+API's are). gradio's Markdown component sanitises the result once more (it drops scripts, event handlers and
+``javascript:`` links).
 Everything is emitted on one line: a blank line would end the HTML block and let Markdown read the rest.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
 from typing import Literal
-from urllib.parse import urlsplit
 
 import segno
 
 from ..types import Source
+from ..urls import safe_url
 from .texts import Language, text
 
 Status = Literal["queued", "thinking", "streaming", "done", "error"]
 Mode = Literal["kiosk", "widget"]
-
-_URL_CHARS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+$")
 
 
 @dataclass
@@ -36,17 +34,6 @@ class Exchange:
     status: Status = "thinking"
     ahead: int = 0  # questions before this one while queued
     sources: tuple[Source, ...] = field(default_factory=tuple)
-
-
-def safe_url(url: str | None) -> str | None:
-    """The URL when it is a plain absolute http(s) URL, else ``None`` (never a javascript: or data: link)."""
-    url = (url or "").strip()
-    if not url or len(url) > 500 or not _URL_CHARS.match(url):
-        return None
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    return url
 
 
 def qr_svg(url: str, label: str, scale: int = 5) -> str:

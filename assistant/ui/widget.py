@@ -15,6 +15,7 @@ import gradio as gr
 from ..app import Assistant
 from ..event import EventProfile
 from ..settings import Settings
+from ..web_security import RateLimiter
 from .common import (
     QUIET,
     ScreenLimiter,
@@ -47,8 +48,9 @@ def widget_head() -> str:
     return f"<script>{read_static('screens.js')}</script>"
 
 
-def build_widget(assistant: Assistant, settings: Settings) -> gr.Blocks:
-    limiter = ScreenLimiter(settings.rate_limit_per_minute)
+def build_widget(assistant: Assistant, settings: Settings, limiter: RateLimiter | None = None) -> gr.Blocks:
+    """``limiter``: the app's, shared with the API and the other screen; a screen of its own by default."""
+    screen_limiter = ScreenLimiter(RateLimiter(settings.rate_limit_per_minute) if limiter is None else limiter)
     event = assistant.event
     n_suggestions = min(N_SUGGESTIONS, max(len(event.questions(lang)) for lang in LANGUAGES))
     initial = event.questions("en")
@@ -109,7 +111,7 @@ def build_widget(assistant: Assistant, settings: Settings) -> gr.Blocks:
             conv.touch()
             return screen(conv)
 
-        ask = asker(assistant, limiter, "widget", force_language=False)
+        ask = asker(assistant, screen_limiter, "widget", force_language=False)
 
         events = answer_events([state, conversation, question, suggestion_box], status, "widget-answer", QUEUE_LIMIT)
         gr.on([question.submit, send.click], ask, inputs=[state, question], **events)
