@@ -44,7 +44,7 @@ DEFAULT_NAMESPACE = "langchain"
 def _an_assistant(value: object) -> Assistant:
     """The ``assistant`` field's check: one built by ``build_assistant``, the composition root."""
     if not isinstance(value, Assistant):
-        raise TypeError(f"assistant must be built by assistant.app.build_assistant, not a {type(value).__name__}")
+        raise ValueError(f"assistant must be built by assistant.app.build_assistant, not a {type(value).__name__}")
     return value
 
 
