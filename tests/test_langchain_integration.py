@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import operator
+import os
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -28,7 +31,7 @@ from assistant.integrations.langchain import (
 from assistant.settings import Settings
 from assistant.types import Answer
 
-from .conftest import BVB_EN, FAIR_EN, GRIP_DE, source_number
+from .conftest import BVB_EN, FAIR_EN, GRIP_DE, ROOT, source_number
 
 
 def lc_document(markdown: str, source: str) -> Document:
@@ -260,3 +263,21 @@ def test_pages_that_share_a_source_are_one_document(kb: Assistant) -> None:
         d.metadata["document"] == "plan.pdf"
         for d in KnowledgeBaseRetriever(assistant=kb, k=5).invoke("Which hall has the lecture stage?")
     )
+
+
+# --- the example ------------------------------------------------------------------------------------------------
+
+
+def test_the_example_runs_with_fakes(tmp_path: Path) -> None:
+    env = {**os.environ, "ASSISTANT_CONFIG": str(tmp_path / "none.toml"), "PYTHONPATH": str(ROOT)}
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "langchain_chain.py"), "--fake"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "2 added" in run.stdout and "[1] Hall plan — Hall 3 holds the robotics exhibitors" in run.stdout
+    assert "route: " in run.stdout and not list(tmp_path.iterdir())  # the index was temporary
