@@ -13,7 +13,7 @@ from .chat_models import ChatModel, Message, make_chat_model
 from .embedders import Embedder, LazyEmbedder
 from .env import set_offline_env
 from .event import EventProfile, load_event, neutral
-from .ingest import Ingestor, IngestReport
+from .ingest import Ingestor, IngestReport, Source
 from .model_thread import ModelThread
 from .retrieval import HybridRetriever
 from .settings import Settings
@@ -48,6 +48,10 @@ class Assistant:
     def ingest(self, paths: Sequence[Path] | None = None, progress: bool = True) -> IngestReport:
         ingestor = Ingestor(self.store, self.embedder, self.settings, progress=progress)
         return ingestor.run(list(paths) if paths else [self.settings.knowledge_dir])
+
+    def ingest_sources(self, sources: Sequence[Source], scope: str, progress: bool = False) -> IngestReport:
+        """Index sources made elsewhere (the LangChain integration's documents) as the whole content of ``scope``."""
+        return Ingestor(self.store, self.embedder, self.settings, progress=progress).run_sources(sources, scope)
 
     def search(self, question: str, k: int | None = None, language: str | None = None) -> list[Passage]:
         return self.on_model_thread(lambda: self.retriever.search(question, k=k, language=language))

@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from .loaders import SUPPORTED_SUFFIXES, SkipFile, load_file
 from .printable import invisible, printable
 from .settings import Settings
 from .store import IndexState, VectorStore
-from .types import Chunk
+from .types import Chunk, Document
 
 # Bump when chunking or metadata change in a way that needs every file re-read (embeddings are reused
 # wherever a passage comes out the same).
@@ -151,6 +151,27 @@ def foreign_index(store: VectorStore, embedder: Embedder) -> str | None:
     return f"the index was built with {built or 'an unrecorded embedder'}; this machine embeds questions with {wanted}"
 
 
+@dataclass(frozen=True)
+class Source:
+    """One thing to index: a file, or a document made elsewhere (``Ingestor.run_sources``, used by the LangChain
+    integration)."""
+
+    key: str  # its identity in the index: its chunks' source_path
+    shown: str  # how the report names it
+    same: Callable[[str], bool]  # whether it still has this indexed hash, told without reading it whole
+    load: Callable[[], Document]  # raises SkipFile or OSError
+
+
+def _file_source(path: Path, max_bytes: int) -> Source:
+    shown = display_path(path)
+    return Source(
+        key=str(path),
+        shown=shown,
+        same=lambda indexed: path.stat().st_size <= max_bytes and _file_hash(path) == indexed,
+        load=lambda: load_file(path, shown, max_bytes),
+    )
+
+
 class Ingestor:
     def __init__(self, store: VectorStore, embedder: Embedder, settings: Settings, progress: bool = True) -> None:
         self.store = store
@@ -159,11 +180,47 @@ class Ingestor:
         self.progress = progress
 
     def run(self, paths: Sequence[Path]) -> IngestReport:
+        """Index the files under ``paths``; an indexed file under them that is gone is removed."""
         started = time.perf_counter()
-        report = IngestReport()
         files, unsupported = discover(paths)
-        report.skipped.extend((display_path(p), why) for p, why in unsupported)
+        max_bytes = int(self.settings.max_file_mb * 1_000_000)
+        roots = [p.resolve() for p in paths]
+        return self._index(
+            [_file_source(path, max_bytes) for path in files],
+            in_scope=lambda source: _under(source, roots),
+            shown=lambda source: display_path(Path(source)),
+            skipped=[(display_path(p), why) for p, why in unsupported],
+            started=started,
+        )
 
+    def run_sources(self, sources: Sequence[Source], scope: str) -> IngestReport:
+        """Index sources made elsewhere as the whole content of ``scope``, the prefix of their keys: like a folder,
+        an unchanged source embeds nothing, a changed one is chunked anew, and an indexed one of that scope that is
+        not handed in again is removed."""
+        started = time.perf_counter()
+        outside = [s.key for s in sources if not s.key.startswith(scope)]
+        if outside:
+            raise ValueError(f"sources outside the scope {scope!r}: {outside[:3]}")
+        return self._index(
+            sources,
+            in_scope=lambda key: key.startswith(scope),
+            shown=lambda key: key.removeprefix(scope),
+            skipped=[],
+            started=started,
+        )
+
+    def _index(
+        self,
+        sources: Sequence[Source],
+        in_scope: Callable[[str], bool],
+        shown: Callable[[str], str],
+        skipped: list[tuple[str, str]],
+        started: float,
+    ) -> IngestReport:
+        """The one ingestion, whatever the sources: what changed is chunked and embedded, the rest reused, and
+        the result published as one new generation. ``in_scope`` says which indexed sources this run looked at
+        (one of them not among ``sources`` is removed); ``shown`` names a removed one."""
+        report = IngestReport(skipped=skipped)
         state = self.store.state()
         embedder_id = index_embedder_id(self.embedder)
         pipeline = f"{PIPELINE_VERSION}-{self.settings.chunk_chars}-{self.settings.chunk_overlap_sentences}"
@@ -174,44 +231,40 @@ class Ingestor:
         by_source: dict[str, set[str]] = defaultdict(set)
         for cid, meta in state.metadata.items():
             by_source[str(meta.get("source_path", ""))].add(cid)
-        for source, ids in by_source.items():
+        for key, ids in by_source.items():
             any_meta = state.metadata[next(iter(ids))]
-            indexed[source] = (str(any_meta.get("file_hash", "")), ids)
+            indexed[key] = (str(any_meta.get("file_hash", "")), ids)
 
         keep: set[str] = set()
         fresh: list[Chunk] = []
-        max_bytes = int(self.settings.max_file_mb * 1_000_000)
         seen_sources: set[str] = set()
-        for path in files:
-            source = str(path)
-            seen_sources.add(source)
-            shown = display_path(path)
-            previous = indexed.get(source)
+        for source in sources:
+            seen_sources.add(source.key)
+            previous = indexed.get(source.key)
             try:
-                if previous and not rechunk and path.stat().st_size <= max_bytes and _file_hash(path) == previous[0]:
+                if previous and not rechunk and source.same(previous[0]):
                     keep |= previous[1]
-                    report.unchanged.append(shown)
+                    report.unchanged.append(source.shown)
                     continue
-                doc = load_file(path, shown, max_bytes)
+                doc = source.load()
             except (SkipFile, OSError) as exc:
                 reason = str(exc) if isinstance(exc, SkipFile) else f"cannot read ({exc.strerror or exc})"
                 if previous and not rebuild:
                     keep |= previous[1]
                     reason += "; its previously indexed version is kept"
-                report.skipped.append((shown, reason))
+                report.skipped.append((source.shown, reason))
                 continue
             chunks = chunk_document(doc, self.settings.chunk_chars, self.settings.chunk_overlap_sentences)
             old_ids = set() if (rebuild or not previous) else previous[1]
             keep |= {c.id for c in chunks if c.id in old_ids}
             fresh.extend(c for c in chunks if c.id not in old_ids)
-            (report.updated if previous else report.added).append(shown)
+            (report.updated if previous else report.added).append(source.shown)
 
-        roots = [p.resolve() for p in paths]
-        for source, (_, ids) in indexed.items():
-            if source in seen_sources:
+        for key, (_, ids) in indexed.items():
+            if key in seen_sources:
                 continue
-            if _under(source, roots) or rebuild:
-                report.removed.append(display_path(Path(source)))
+            if in_scope(key) or rebuild:
+                report.removed.append(shown(key))
             else:
                 keep |= ids  # indexed from elsewhere; this run did not look there
 

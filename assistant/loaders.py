@@ -80,21 +80,39 @@ def load_file(path: Path, display_path: str, max_bytes: int) -> Document:
     if reader is None:
         raise SkipFile(f"unsupported file type {suffix or '(none)'}")
     text, meta = reader(data)
+    stem = _LANG_SUFFIX.sub("", path.stem)
+    lang_match = _LANG_SUFFIX.search(path.stem)
+    language = meta.get("language") or (lang_match.group(1) if lang_match else None)
+    source = str(path.resolve())
+    return make_document(text, meta, stem, display_path, source, hashlib.sha256(data).hexdigest(), language)
+
+
+def make_document(
+    text: str,
+    meta: dict[str, Any],
+    stem: str,
+    display_path: str,
+    source_path: str,
+    content_hash: str,
+    language: str | None = None,
+) -> Document:
+    """A ``Document`` from text read anywhere (a file here; a LangChain loader's output in ``integrations``): one
+    length limit per metadata field, one normalisation, one "is there text at all" check and one choice of id and
+    title for every source.
+
+    ``stem`` names the document when its metadata give no ``id`` or ``title``; ``content_hash`` is what tells an
+    unchanged source at the next ingestion."""
     meta = limited_meta(meta)
     text = _normalise(text)
     if len(re.sub(r"\W", "", text)) < 20:
         raise SkipFile("no readable text")
-    stem = _LANG_SUFFIX.sub("", path.stem)
-    language = meta.get("language")
-    lang_match = _LANG_SUFFIX.search(path.stem)
-    if not language and lang_match:
-        language = lang_match.group(1).lower()
+    language = meta.get("language") or language
     title = _limited(str(meta.get("title") or _first_heading(text) or stem.replace("-", " ")), FIELD_LIMITS["title"])
     return Document(
         doc_id=str(meta.get("id") or stem),
         path=display_path,
-        source_path=str(path.resolve()),
-        file_hash=hashlib.sha256(data).hexdigest(),
+        source_path=source_path,
+        file_hash=content_hash,
         title=title,
         text=text,
         language=str(language).lower() if language else None,

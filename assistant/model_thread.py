@@ -6,6 +6,10 @@ generated (two thread pools on the same cores, each slowing the other), let two 
 tokenizer at once (not thread-safe), and spread the models' allocations over many malloc arenas. Here the request
 threads hand their question to this one thread and read the answer's events from a queue: one answer at a time,
 in order of arrival, which is the one generation slot's queue as well.
+
+Not ``concurrent.futures.ThreadPoolExecutor(max_workers=1)``: a future holds one result where an answer streams
+its events as they are made, and the executor's worker is joined at interpreter exit, after every job queued before
+it, so stopping a server would wait for the answers in line to be generated; this daemon thread does not.
 """
 
 from __future__ import annotations
