@@ -28,6 +28,7 @@ from .grounding import (
     drop_stray_citations,
     dropped_verb,
     echoed_words,
+    repeats_question,
     restore_verb,
     strip_citations,
     unsupported_denial,
@@ -40,6 +41,7 @@ from .problems import (
     EmptyAnswer,
     MissingSlot,
     Problem,
+    RepeatsQuestion,
     StaleFigure,
     UnsupportedDenial,
     describe_all,
@@ -384,12 +386,16 @@ class Answerer:
         verdict = self._verdict(first, Stage.FIRST, language, passages, question, slot)
         if verdict is Verdict.GARBLED:
             first = _Draft(first.text, (DroppedVerb(dropped_verb(question, first.text, language) or ""),), first.rules)
+        elif verdict is Verdict.ECHO:
+            first = _Draft(first.text, (RepeatsQuestion(),), first.rules)
         action = repair(Stage.FIRST, verdict)
         if action is not Repair.RETRY:
             return self._carry_out(action, first, Stage.FIRST, "", language, passages, question, slot)
         reason = "first draft failed the check: " + describe_all(first.problems)
         second = self._retry(messages, first, language, passages, question)
         verdict = self._verdict(second, Stage.SECOND, language, passages, question, slot)
+        if verdict is Verdict.ECHO:
+            second = _Draft(second.text, (RepeatsQuestion(),), second.rules)
         outcome = self._carry_out(
             repair(Stage.SECOND, verdict), second, Stage.SECOND, reason, language, passages, question, slot
         )
@@ -408,7 +414,8 @@ class Answerer:
             and unfit is None
             and dropped_verb(question, draft.text, language) is not None
         )
-        return classify(refused, draft.problems, unfit, garbled)
+        echo = not refused and not draft.problems and unfit is None and repeats_question(question, draft.text)
+        return classify(refused, draft.problems, unfit, garbled, echo)
 
     def _carry_out(
         self,
@@ -481,7 +488,7 @@ class Answerer:
         """Why a checked answer still does not answer the question, or None: it lacks the kind of value asked
         for, or it gives a figure for "today" that the materials date years before (a firm's "about 40" staff
         of December 2021 is no answer to "How many people work at the firm today?")."""
-        if not fills_slot(text, slot, question):
+        if not fills_slot(text, slot, question, [p.chunk.text for p in passages]):
             return MissingSlot(slot)
         if slot == "number" and asks_about_now(question):
             year = dated_figure(text, [p.chunk.text for p in passages], self.event.present_year())
@@ -568,7 +575,7 @@ class Answerer:
         if cited and result.unsupported and len(result.unsupported) == len(problems):
             recited = recite(text, passages, cited, language)
             if recited is not None:
-                return _Draft(recited, (), (*rules, "recite"))
+                text, problems, rules = recited, (), (*rules, "recite")
         return _Draft(text, problems, rules)
 
     def _echoes(

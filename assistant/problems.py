@@ -94,6 +94,17 @@ class DroppedVerb(Problem):
         return f"a sentence repeats the question without its verb '{self.verb}'"
 
 
+@dataclass(frozen=True)
+class RepeatsQuestion(Problem):
+    """The draft only repeats the question: no word of it says what the question asks (``grounding.repeats_question``).
+    A second, stricter draft may give it; a second echo is answered by quoting the passages."""
+
+    kind: ClassVar[Kind] = Kind.FORM
+
+    def describe(self) -> str:
+        return "the answer only repeats the question and does not give what it asks for"
+
+
 # -- fact ----------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class UnsupportedDate(Problem):

@@ -447,3 +447,15 @@ def test_a_garbled_draft_without_the_value_asked_for_is_judged_by_the_value_firs
     answer = _assistant(settings, corpus, chat).ask("Wie heißt der Geschäftsführer der GRIP GmbH?")
     assert (answer.route, answer.answer) == ("refusal", prompts.text("refusal", "de"))
     assert "gives no name" in answer.reason and "verb" not in answer.reason
+
+
+def test_a_draft_that_only_repeats_the_question_is_asked_again_and_a_second_echo_quotes_the_passages(
+    settings: Settings, corpus: Path
+) -> None:
+    question = "Who leads GRIP?"
+    chat = FakeChatModel(["GRIP leads [1].", lambda m: f"GRIP is led by Hasan Canti [{source_number(m, 'Canti')}]."])
+    answer = _assistant(settings, corpus, chat).ask(question)
+    assert answer.route == "retried" and "only repeats the question" in answer.reason
+    assert "Hasan Canti" in answer.answer and answer.rules[:2] == ("check:RepeatsQuestion", "retry")
+    twice = _assistant(settings, corpus, FakeChatModel(["Who leads GRIP? GRIP [1]."] * 2)).ask(question)
+    assert twice.route == "extractive" and twice.answer.startswith(prompts.text("extractive_intro", "en"))

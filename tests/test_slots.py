@@ -75,3 +75,12 @@ def test_a_figure_for_today_that_the_materials_date_years_before_is_recognised()
     assert dated_figure("IMTS 2024 had 89,020 registrants [1].", imts, 2024) is None
     assert dated_figure("About 54,000 students [1].", ["About 54,000 students are enrolled today."], 2024) is None
     assert dated_figure("About 7 people [1].", grip, 2024) is None  # a figure the sources do not hold
+
+
+def test_a_count_in_words_fills_the_slot_only_when_the_passages_hold_it() -> None:
+    question = "Wie viele Gäste kamen zum Empfang?"
+    draft = "Zwei verschiedene Quellen geben die Anzahl der Gäste an: [1] und [3]."
+    assert fills_slot(draft, "number", question)  # without the passages: any count word
+    assert not fills_slot(draft, "number", question, ["Der Empfang fand im Hotel statt. Rund 200 Gäste kamen."])
+    assert fills_slot("Es kamen zwei Gäste [1].", "number", question, ["Nur zwei Gäste kamen."])
+    assert fills_slot("Es kamen 200 Gäste [1].", "number", question, ["Rund 200 Gäste kamen."])
