@@ -246,6 +246,8 @@ def _serve(assistant: Assistant, host: str, port: int) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("assistant").setLevel(logging.INFO)  # method, path, status, latency: no addresses
     start_warm_up(app, assistant)
+    if assistant.recorder is not None:
+        assistant.recorder.start_daily_purge()  # expired records go at start-up, then daily
     base = f"http://{host}:{port}"
     print(f"Serving on {base}: kiosk {base}/kiosk/, widget {base}/widget/ (snippet: {base}/widget/embed.js),")
     print(f"API docs {base}/api/docs, readiness {base}/api/ready. Ctrl-C stops.")

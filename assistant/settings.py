@@ -190,6 +190,22 @@ class Settings(BaseSettings):
         10.0, ge=1, description="How many of the kiosk_idle_s seconds the countdown before the reset is shown."
     )
 
+    # --- the anonymous record (what visitors asked; docs/organisers.md) ------------------------------
+    record_questions: bool = Field(
+        True,
+        description="Record each answered question for the organisers' report: the question with e-mail addresses, "
+        "phone numbers and names of people removed, its language, screen, route, sources, timings and rating, at "
+        "the quarter hour; no address, cookie or session. false: nothing is recorded.",
+    )
+    record_retention_days: int = Field(
+        30, ge=1, description="Recorded questions older than this are deleted (at start-up and daily)."
+    )
+    database_url: str | None = Field(
+        None,
+        description="Where the record is kept: a SQLAlchemy URL such as postgresql+psycopg://user:pw@host/db for "
+        "several servers sharing one record. Empty: a SQLite file, record.sqlite3, next to index_dir (data/).",
+    )
+
     # --- secrets (read only where used) -------------------------------------------------------------
     openai_api_key: SecretStr | None = Field(None, description="API key for an OpenAI-compatible chat backend.")
 

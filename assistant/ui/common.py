@@ -52,7 +52,7 @@ def asker(
             return
         if idle_s is not None:
             conv.expire(idle_s)
-        for _ in stream_answer(assistant, conv, q, conv.language if force_language else None):
+        for _ in stream_answer(assistant, conv, q, conv.language if force_language else None, screen):
             yield [conv, render_conversation(conv.exchanges, conv.language, screen), "", gr.update(visible=False)]
 
     return ask

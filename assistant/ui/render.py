@@ -36,6 +36,7 @@ class Exchange:
     status: Status = "thinking"
     ahead: int = 0  # questions before this one while queued
     sources: tuple[Source, ...] = field(default_factory=tuple)
+    answer_id: str = ""  # the recorded answer's id, which a rating refers to
 
 
 def safe_url(url: str | None) -> str | None:
