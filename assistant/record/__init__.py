@@ -18,6 +18,7 @@ __all__ = [
     "RecordRow",
     "RecordStore",
     "Recorder",
+    "database_url",
     "make_recorder",
     "new_id",
 ]
