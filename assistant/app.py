@@ -72,6 +72,11 @@ class Assistant:
             self.recorder.record(answer, surface, conversation, turn, answer_id)
         return answer_id
 
+    def rate(self, answer_id: str, rating: str, reason: str | None = None) -> bool | None:
+        """A visitor's rating of a recorded answer, from the API or a screen's thumbs (one path for both): True
+        when stored, False when no such answer is recorded (or recording is off), None when the database is down."""
+        return self.recorder.rate(answer_id, rating, reason) if self.recorder is not None else False
+
 
 _UNSET = object()
 

@@ -47,7 +47,7 @@ def add_feedback_route(app: FastAPI, assistant: Assistant) -> None:
     def feedback(body: FeedbackRequest) -> JSONResponse:
         if body.reason is not None and body.rating == "up":
             raise HTTPException(422, "A reason is only given with a rating of down.")
-        stored = assistant.recorder.rate(body.answer_id, body.rating, body.reason) if assistant.recorder else False
+        stored = assistant.rate(body.answer_id, body.rating, body.reason)
         if stored is None:
             raise HTTPException(503, UNAVAILABLE)
         if not stored:

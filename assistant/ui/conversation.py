@@ -16,7 +16,7 @@ from ..errors import AssistantError, QuestionRejected
 from ..questions import accepted_question
 from ..record import new_id
 from ..types import DoneEvent, ReplaceEvent, TokenEvent, Turn
-from .render import Exchange
+from .render import FEEDBACK_REASONS, Exchange
 from .texts import Language, text
 
 logger = logging.getLogger("assistant.ui")
@@ -137,6 +137,7 @@ def _events(
                 exchange.language = "de" if answer.language == "de" else "en"
                 exchange.status = "done"
                 exchange.answer_id = assistant.record(answer, surface, conversation.record_id, conversation.answered)
+                exchange.rateable = assistant.recorder is not None
                 conversation.answered += 1
                 turns = [Turn("user", answer.question), Turn("assistant", answer.answer)]
                 conversation.history[:] = [*conversation.history, *turns][-HISTORY_TURNS:]
@@ -145,3 +146,28 @@ def _events(
         close = getattr(events, "close", None)
         if close is not None:
             close()  # frees the generation slot when the visitor went away
+
+
+def rate(assistant: Assistant, conversation: Conversation, payload: str) -> bool:
+    """Store the visitor's thumbs (``"<exchange key>:<choice>"``, from the page) through the same path as
+    ``POST /api/feedback``; True when stored.
+
+    Only an exchange of this conversation can be rated: a press that arrives after the kiosk's idle reset names an
+    exchange the new visitor's conversation does not have, and is dropped. A reason only follows a "down".
+    """
+    key, _, choice = payload.partition(":")
+    exchange = next((ex for ex in conversation.exchanges if ex.key == key and ex.rateable), None)
+    if exchange is None:
+        return False
+    if choice in ("up", "down"):
+        rating, reason = choice, None
+    elif choice in FEEDBACK_REASONS and exchange.rating == "down":
+        rating, reason = "down", choice
+    else:
+        return False
+    conversation.touch()
+    if not assistant.rate(exchange.answer_id, rating, reason):
+        logger.warning("a rating could not be stored")  # the database is down or the answer not recorded
+        return False
+    exchange.rating, exchange.reason = rating, reason
+    return True
