@@ -1,7 +1,8 @@
 """The HTTP API: one ASGI app that receives a built ``Assistant``. The screens are mounted into the same app.
 
 Routes: ``GET /api/ready``, ``POST /api/chat`` (JSON, or Server-Sent Events), ``POST /api/feedback`` (a rating of
-an answer, by the ``answer_id`` the answer carried), docs at ``/api/docs``.
+an answer, by the ``answer_id`` the answer carried), docs at ``/api/docs``; the organiser page at ``/organiser/``
+when ``organiser_token`` is set (``organiser/web.py``).
 Errors leave as ``{"error": "<a message a visitor can read>"}`` with a fitting status; never a traceback.
 """
 
@@ -24,6 +25,7 @@ from .answering import answer_language
 from .app import Assistant
 from .errors import AssistantError, Busy, IndexEmpty
 from .feedback import add_feedback_route
+from .organiser.web import add_organiser_routes
 from .questions import accepted_question
 from .record import new_id
 from .settings import Settings
@@ -223,6 +225,7 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
         return JSONResponse(_answer_json(assistant, answered, visit))
 
     add_feedback_route(app, assistant)
+    add_organiser_routes(app, assistant)  # /organiser/, only when organiser_token is set
 
     @app.get("/api/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

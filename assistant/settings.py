@@ -20,6 +20,7 @@ from pydantic_settings import (
 
 CONFIG_ENV = "ASSISTANT_CONFIG"
 DEFAULT_CONFIG_FILE = "assistant.toml"
+ORGANISER_TOKEN_MIN = 12
 
 
 class Settings(BaseSettings):
@@ -208,11 +209,25 @@ class Settings(BaseSettings):
 
     # --- secrets (read only where used) -------------------------------------------------------------
     openai_api_key: SecretStr | None = Field(None, description="API key for an OpenAI-compatible chat backend.")
+    organiser_token: SecretStr | None = Field(
+        None,
+        description="Switches on the organiser page at /organiser/ (the report of the record in the browser, with "
+        "CSV and Markdown stub downloads): the token organisers type in once, at least 12 characters; a long "
+        "random one (python -c 'import secrets; print(secrets.token_urlsafe(24))'). Empty: the page is off (404).",
+    )
 
     @model_validator(mode="after")
     def _countdown_within_idle(self) -> Settings:
         if self.kiosk_countdown_s >= self.kiosk_idle_s:
             raise ValueError("kiosk_countdown_s must be shorter than kiosk_idle_s")
+        return self
+
+    @model_validator(mode="after")
+    def _organiser_token_long_enough(self) -> Settings:
+        """A short token on a page reachable from the fair's network would be guessed; empty means off."""
+        token = self.organiser_token.get_secret_value() if self.organiser_token else ""
+        if 0 < len(token) < ORGANISER_TOKEN_MIN:
+            raise ValueError(f"organiser_token must have at least {ORGANISER_TOKEN_MIN} characters (or be empty: off)")
         return self
 
     @classmethod

@@ -1,5 +1,5 @@
 """`assistant report`: the record of a period, read, grouped and summarised into the self-contained HTML page
-and the content-gap stubs. The organiser page (issue #22) would render the same ``Report``."""
+and the content-gap stubs. The organiser page (/organiser/, ``web.py``) renders the same ``Report``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ..embedders import Embedder
 from ..event import EventProfile
 from ..record import RecordRow, RecordStore
 from .gaps import GapGroup, group_gaps
-from .page import Stub, render_page
+from .page import SELF_CONTAINED, Links, Stub, render_page
 from .plots import plots
 from .stubs import stub, stub_name
 from .summary import Summary, summarise
@@ -26,12 +26,14 @@ class Report:
     summary: Summary
     stubs: list[Stub]
 
-    def html(self, event: EventProfile) -> str:
+    def html(self, event: EventProfile, links: Links = SELF_CONTAINED, controls: str = "") -> str:
+        """The page: self-contained by default; the organiser page passes its download links and period form."""
         fair = event.name.get("en") or event.name.get("de") or ""
         heading = f"What visitors asked — {fair}" if fair else "What visitors asked"
         last = self.until - timedelta(days=1)
         period = f"{self.since.isoformat()} to {last.isoformat()} (UTC), {len(self.rows)} answers."
-        return render_page(self.summary, self.groups, self.stubs, plots(self.summary), heading, period)
+        drawn = plots(self.summary)
+        return render_page(self.summary, self.groups, self.stubs, drawn, heading, period, links, controls)
 
 
 def build_report(
