@@ -1,6 +1,8 @@
 """The HTTP API: one ASGI app that receives a built ``Assistant``. The screens are mounted into the same app.
 
-Routes: ``GET /api/ready``, ``POST /api/chat`` (JSON, or Server-Sent Events), docs at ``/api/docs``.
+Routes: ``GET /api/ready``, ``POST /api/chat`` (JSON, or Server-Sent Events), ``POST /api/feedback`` (a rating of
+an answer, by the ``answer_id`` the answer carried), docs at ``/api/docs``; the organiser page at ``/organiser/``
+when ``organiser_token`` is set (``organiser/web.py``).
 Errors leave as ``{"error": "<a message a visitor can read>"}`` with a fitting status; never a traceback.
 """
 
@@ -22,9 +24,12 @@ from starlette.background import BackgroundTask
 from .answering import checked_question
 from .app import Assistant
 from .errors import AssistantError, Busy, IndexEmpty
+from .feedback import add_feedback_route
+from .organiser.web import add_organiser_routes
+from .record import new_id
 from .settings import Settings
 from .store import VectorStore
-from .types import AnswerEvent, ReplaceEvent, TokenEvent, Turn
+from .types import Answer, AnswerEvent, ReplaceEvent, TokenEvent, Turn
 from .web_security import (
     INTERNAL_ERROR,
     AccessLogMiddleware,
@@ -66,6 +71,12 @@ class ChatRequest(BaseModel):
         default_factory=list, max_length=MAX_TURNS, description="Earlier turns, oldest first."
     )
     language: Literal["de", "en"] | None = Field(None, description="Force the answer language; null: follow.")
+    follows: str | None = Field(
+        None,
+        max_length=64,
+        description="The answer_id of the previous answer of this conversation, if any: the anonymous record keeps "
+        "a conversation's follow-ups together (under an id of its own that is never shown).",
+    )
 
 
 @dataclass
@@ -198,10 +209,11 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
     def chat(body: ChatRequest, request: Request, stream: bool = False) -> Response:
         checked_question(body.question, settings, body.language)  # refused before any work, before a stream starts
         history = [Turn(t.role, t.content) for t in body.history]
+        visit = _visit(assistant, body, history)
         if stream or "text/event-stream" in request.headers.get("accept", ""):
             if count_passages() == 0:
                 raise IndexEmpty()
-            answer = _SseAnswer(assistant, body.question, history, body.language, admission.enter())
+            answer = _SseAnswer(assistant, body.question, history, body.language, admission.enter(), visit)
             headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
             # Stopped after the response as well: when the visitor left, before the stream began or during it.
             return StreamingResponse(
@@ -209,9 +221,13 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
             )
         ticket = admission.enter()
         try:
-            return JSONResponse(assistant.ask(body.question, history, body.language).to_json())
+            answered = assistant.ask(body.question, history, body.language)
         finally:
             ticket.leave()
+        return JSONResponse(_answer_json(assistant, answered, visit))
+
+    add_feedback_route(app, assistant)
+    add_organiser_routes(app, assistant)  # /organiser/, only when organiser_token is set
 
     @app.get("/api/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
@@ -260,6 +276,22 @@ def _not_ready(detail: str) -> JSONResponse:
     return JSONResponse({"ready": False, "detail": detail}, status_code=503)
 
 
+def _visit(assistant: Assistant, body: ChatRequest, history: list[Turn]) -> tuple[str, int]:
+    """(conversation id, turn) for the record: the previous answer's conversation when ``follows`` names a
+    recorded one, else a new random id; the turn counts the visitor's earlier questions."""
+    turn = sum(1 for t in history if t.role == "user")
+    if body.follows and assistant.recorder is not None:
+        found = assistant.recorder.conversation_of(body.follows)
+        if found is not None:
+            return found[0], max(turn, found[1] + 1)
+    return new_id(), turn
+
+
+def _answer_json(assistant: Assistant, answer: Answer, visit: tuple[str, int]) -> dict[str, Any]:
+    """The answer's JSON with its ``answer_id`` (recorded, when recording is on)."""
+    return {**answer.to_json(), "answer_id": assistant.record(answer, "api", *visit)}
+
+
 def _sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
@@ -268,10 +300,16 @@ class _SseAnswer:
     """One streamed answer: its events as SSE text, and ``stop``, which ends its work and returns the ticket."""
 
     def __init__(
-        self, assistant: Assistant, question: str, history: list[Turn], language: str | None, ticket: _Ticket
+        self,
+        assistant: Assistant,
+        question: str,
+        history: list[Turn],
+        language: str | None,
+        ticket: _Ticket,
+        visit: tuple[str, int],
     ) -> None:
         self.assistant, self.question, self.history, self.language = assistant, question, history, language
-        self.ticket = ticket
+        self.ticket, self.visit = ticket, visit
         self._events: Iterator[AnswerEvent] | None = None
         self._stopped = False
         self._lock = threading.Lock()
@@ -295,7 +333,7 @@ class _SseAnswer:
                 elif isinstance(event, ReplaceEvent):
                     yield _sse("replace", {"text": event.text, "reason": event.reason})
                 else:
-                    yield _sse("done", event.answer.to_json())
+                    yield _sse("done", _answer_json(self.assistant, event.answer, self.visit))
         except AssistantError as exc:
             yield _sse("error", {"error": str(exc)})
         except Exception as exc:

@@ -15,6 +15,7 @@ from .env import set_offline_env
 from .event import EventProfile, load_event, neutral
 from .ingest import Ingestor, IngestReport, Source
 from .model_thread import ModelThread
+from .record import Recorder, make_recorder, new_id
 from .retrieval import HybridRetriever
 from .settings import Settings
 from .store import VectorStore, make_store
@@ -32,6 +33,7 @@ class Assistant:
     answerer: Answerer
     model_thread: ModelThread | None = None  # set by `serve`: searches and answers then run on it, one at a time
     event: EventProfile = field(default_factory=neutral)  # the fair: prompts, screens, what "today" means
+    recorder: Recorder | None = None  # the anonymous record; None when record_questions is off
 
     def on_model_thread(self, fn: Callable[[], T]) -> T:
         return fn() if self.model_thread is None else self.model_thread.call(fn)
@@ -65,6 +67,19 @@ class Assistant:
         if self.model_thread is None:
             return self.answerer.stream(question, history, language)
         return self.model_thread.stream(lambda: self.answerer.stream(question, history, language))
+
+    def record(self, answer: Answer, surface: str, conversation: str, turn: int) -> str:
+        """Record an answer of a screen or the API (when recording is on); returns the answer's id, which the
+        visitor's rating refers to. Never raises: a failing database only drops the record."""
+        answer_id = new_id()
+        if self.recorder is not None:
+            self.recorder.record(answer, surface, conversation, turn, answer_id)
+        return answer_id
+
+    def rate(self, answer_id: str, rating: str, reason: str | None = None) -> bool | None:
+        """A visitor's rating of a recorded answer, from the API or a screen's thumbs (one path for both): True
+        when stored, False when no such answer is recorded (or recording is off), None when the database is down."""
+        return self.recorder.rate(answer_id, rating, reason) if self.recorder is not None else False
 
 
 _UNSET = object()
@@ -120,4 +135,5 @@ def build_assistant(
     retriever = HybridRetriever(store, embedder, settings)
     chat_model = _lazy_chat(settings) if chat is _UNSET else chat
     answerer = Answerer(retriever, chat_model, settings, event)  # type: ignore[arg-type]
-    return Assistant(settings, store, embedder, retriever, answerer, event=event)
+    recorder = make_recorder(settings, store)
+    return Assistant(settings, store, embedder, retriever, answerer, event=event, recorder=recorder)

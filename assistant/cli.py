@@ -1,4 +1,6 @@
-"""`assistant` command line: models, ingest, search, ask, chat, eval, serve. Errors: a message and an exit code."""
+"""`assistant` command line: models, ingest, search, ask, chat, eval, report, serve.
+
+Errors: a message and an exit code."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import os
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -85,12 +88,29 @@ def _parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="Interactive conversation with history.")
     chat.add_argument("--language", choices=["de", "en"], help="Force the answer language.")
 
+    report = sub.add_parser(
+        "report",
+        help="The organisers' report of the anonymous record: one self-contained HTML file, plus a Markdown stub "
+        "per group of questions the materials could not answer.",
+    )
+    report.add_argument("--since", required=True, type=_day, help="First day, YYYY-MM-DD (UTC).")
+    report.add_argument("--until", type=_day, help="Last day included, YYYY-MM-DD (default: today).")
+    report.add_argument("--out", type=Path, help="The HTML file (default: report-SINCE.html).")
+    report.add_argument("--stubs", type=Path, help="Folder for the Markdown stubs (default: beside the HTML file).")
+
     serve = sub.add_parser(
         "serve", help="Serve the kiosk, the widget and the HTTP API; indexes the knowledge folder if empty."
     )
     serve.add_argument("--host", help="Listen address (default: the host setting, 127.0.0.1).")
     serve.add_argument("--port", type=int, help="Port (default: the port setting, 7860).")
     return parser
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a day as YYYY-MM-DD") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -114,6 +134,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return _models_fetch(settings, args.verify, args.source)
     if args.command == "eval":
         return _eval(args, settings)
+    if args.command == "report":
+        return _report(args, settings)
 
     from .app import build_assistant
 
@@ -158,6 +180,33 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         return _serve(assistant, args.host or settings.host, args.port or settings.port)
     raise AssertionError(args.command)
+
+
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    """Read the record (even with recording now switched off), group, write the file and the stubs."""
+    from datetime import timedelta
+
+    from .embedders import LazyEmbedder
+    from .event import load_event
+    from .organiser.report import build_report, write_report
+    from .record import RecordStore, database_url
+
+    until = args.until + timedelta(days=1) if args.until else None
+    if until is not None and until <= args.since:
+        print("error: --until is before --since", file=sys.stderr)
+        return 2
+    event = load_event(settings.knowledge_dir)
+    store = RecordStore.open(database_url(settings))
+    try:
+        report = build_report(store, LazyEmbedder(settings), event, args.since, until)
+    finally:
+        store.close()
+    out = args.out or Path(f"report-{args.since.isoformat()}.html")
+    written = write_report(report, event, out, args.stubs)
+    print(f"{len(report.rows)} answers, {len(report.groups)} groups of unanswered questions: {out}")
+    if len(written) > 1:
+        print(f"Markdown stubs ({len(written) - 1}) in {written[1].parent}: complete them, put them into knowledge/.")
+    return 0
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -251,6 +300,8 @@ def _serve(assistant: Assistant, host: str, port: int) -> int:
     )
     logging.getLogger("assistant").setLevel(logging.INFO)  # method, path, status, latency: no addresses
     start_warm_up(app, assistant)
+    if assistant.recorder is not None:
+        assistant.recorder.start_daily_purge()  # expired records go at start-up, then daily
     base = f"http://{host}:{port}"
     print(f"Serving on {base}: kiosk {base}/kiosk/, widget {base}/widget/ (snippet: {base}/widget/embed.js),")
     print(f"API docs {base}/api/docs, readiness {base}/api/ready. Ctrl-C stops.")

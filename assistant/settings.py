@@ -20,6 +20,7 @@ from pydantic_settings import (
 
 CONFIG_ENV = "ASSISTANT_CONFIG"
 DEFAULT_CONFIG_FILE = "assistant.toml"
+ORGANISER_TOKEN_MIN = 12
 
 
 class Settings(BaseSettings):
@@ -197,13 +198,43 @@ class Settings(BaseSettings):
         10.0, ge=1, description="How many of the kiosk_idle_s seconds the countdown before the reset is shown."
     )
 
+    # --- the anonymous record (what visitors asked; docs/organisers.md) ------------------------------
+    record_questions: bool = Field(
+        True,
+        description="Record each answered question for the organisers' report: the question with e-mail addresses, "
+        "phone numbers and names of people removed, its language, screen, route, sources, timings and rating, at "
+        "the quarter hour; no address, cookie or session. false: nothing is recorded.",
+    )
+    record_retention_days: int = Field(
+        30, ge=1, description="Recorded questions older than this are deleted (at start-up and daily)."
+    )
+    database_url: str | None = Field(
+        None,
+        description="Where the record is kept: a SQLAlchemy URL such as postgresql+psycopg://user:pw@host/db for "
+        "several servers sharing one record. Empty: a SQLite file, record.sqlite3, next to index_dir (data/).",
+    )
+
     # --- secrets (read only where used) -------------------------------------------------------------
     openai_api_key: SecretStr | None = Field(None, description="API key for an OpenAI-compatible chat backend.")
+    organiser_token: SecretStr | None = Field(
+        None,
+        description="Switches on the organiser page at /organiser/ (the report of the record in the browser, with "
+        "CSV and Markdown stub downloads): the token organisers type in once, at least 12 characters; a long "
+        "random one (python -c 'import secrets; print(secrets.token_urlsafe(24))'). Empty: the page is off (404).",
+    )
 
     @model_validator(mode="after")
     def _countdown_within_idle(self) -> Settings:
         if self.kiosk_countdown_s >= self.kiosk_idle_s:
             raise ValueError("kiosk_countdown_s must be shorter than kiosk_idle_s")
+        return self
+
+    @model_validator(mode="after")
+    def _organiser_token_long_enough(self) -> Settings:
+        """A short token on a page reachable from the fair's network would be guessed; empty means off."""
+        token = self.organiser_token.get_secret_value() if self.organiser_token else ""
+        if 0 < len(token) < ORGANISER_TOKEN_MIN:
+            raise ValueError(f"organiser_token must have at least {ORGANISER_TOKEN_MIN} characters (or be empty: off)")
         return self
 
     @classmethod

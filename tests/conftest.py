@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -194,3 +197,58 @@ def source_number(messages: Sequence[Any], needle: str) -> int:
         elif needle in line:
             return current
     raise AssertionError(f"{needle!r} not in the prompt")
+
+
+def _postgres_bin() -> Path | None:
+    """The folder of Debian's PostgreSQL server binaries (initdb, pg_ctl), or None when not installed."""
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(found).resolve().parent
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+    return versions[-1].parent if versions else None
+
+
+def _as_postgres_user() -> list[str]:
+    """initdb refuses to run as root: as root (CI), the server runs as the package's `postgres` user."""
+    if os.geteuid() != 0:
+        return []
+    import pwd
+
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        return ["runuser", "-u", "nobody", "--"]
+    return ["runuser", "-u", "postgres", "--"]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL server from Debian's package on loopback, for the whole session: a fresh cluster in a
+    temporary folder on a free port, trust authentication, user `assistant`. Yields its base URL (no database)."""
+    bin_dir = _postgres_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not installed: apt-get install -y postgresql")
+    root = Path(tempfile.mkdtemp(prefix="assistant-pg-"))
+    prefix = _as_postgres_user()
+    if prefix:
+        shutil.chown(root, user=prefix[2])
+    data, port = root / "data", free_port()
+    run = lambda *args: subprocess.run([*prefix, *args], check=True, capture_output=True, timeout=120)  # noqa: E731
+    run(str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "assistant", "-E", "UTF8", "--no-sync")
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -F"
+    run(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "server.log"), "-w", "start")
+    try:
+        yield f"postgresql+psycopg://assistant@127.0.0.1:{port}"
+    finally:
+        run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def new_postgres_database(server: str) -> str:
+    """A new, empty database on the test server; its URL."""
+    import psycopg
+
+    name = f"t{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server.replace("postgresql+psycopg", "postgresql") + "/postgres", autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return f"{server}/{name}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from assistant.event import load_event
 from assistant.settings import Settings
 from assistant.store import MemoryStore
 from assistant.types import Source
-from assistant.ui.conversation import HISTORY_TURNS, Conversation, stream_answer
+from assistant.ui.conversation import HISTORY_TURNS, Conversation, rate, stream_answer
 from assistant.ui.render import Exchange, qr_svg, render_conversation, safe_url
 from assistant.ui.texts import LANGUAGES, TEXTS, language, text
 from tests.conftest import ROOT
@@ -273,3 +274,71 @@ def test_conversations_are_separate_per_session(assistant: Assistant) -> None:
     for t in threads:
         t.join(10)
     assert len(one.exchanges) == len(two.exchanges) == 1 and one.exchanges[0] is not two.exchanges[0]
+
+
+# --- thumbs under an answer ---------------------------------------------------------------------------------
+
+
+def _rated_row(assistant: Assistant):
+    assert assistant.recorder is not None
+    (row,) = assistant.recorder.store().rows(datetime(2000, 1, 1))
+    return row
+
+
+def test_an_answer_has_thumbs_with_visible_names_and_no_record_id(assistant: Assistant) -> None:
+    conv = Conversation(language="de")
+    list(stream_answer(assistant, conv, "Was entwickelt die GRIP GmbH?", "de", "kiosk"))
+    (ex,) = conv.exchanges
+    html = render_conversation(conv.exchanges, "de", "kiosk")
+    assert "War diese Antwort hilfreich?" in html and ex.answer_id not in html  # the record's id stays on the server
+    assert f'<button type="button" class="fa-rate fa-rate-up" value="{ex.key}:up">' in html
+    assert "<span>Hilfreich</span>" in html and "<span>Nicht hilfreich</span>" in html
+    assert "fa-reasons" not in html and "fa-thanks" not in html and "<input" not in html and "<textarea" not in html
+
+
+def test_thumbs_down_is_recorded_thanked_and_offers_the_fixed_reasons(assistant: Assistant) -> None:
+    conv = Conversation(language="en")
+    list(stream_answer(assistant, conv, "When was IMTS first held?", "en", "widget"))
+    (ex,) = conv.exchanges
+    assert not rate(assistant, conv, f"{ex.key}:wrong")  # a reason only follows a thumbs down
+    assert rate(assistant, conv, f"{ex.key}:down")
+    assert (_rated_row(assistant).rating, _rated_row(assistant).feedback_reason) == ("down", None)
+    html = render_conversation(conv.exchanges, "en", "widget")
+    assert '<p class="fa-thanks">Thanks for your feedback</p>' in html
+    assert f'class="fa-rate fa-rate-down fa-pressed" value="{ex.key}:down"' in html
+    reasons = re.findall(r'class="fa-rate fa-rate-\w+" value="\w+:(\w+)"><span>([^<]+)</span>', html)
+    assert reasons == [
+        ("wrong", "Wrong"),
+        ("incomplete", "Incomplete"),
+        ("not_my_language", "Not my language"),
+        ("did_not_answer", "Did not answer"),
+    ]
+    assert rate(assistant, conv, f"{ex.key}:not_my_language")
+    assert (_rated_row(assistant).rating, _rated_row(assistant).feedback_reason) == ("down", "not_my_language")
+    assert not rate(assistant, conv, f"{ex.key}:free text from a visitor")
+
+
+def test_a_rating_after_the_reset_never_reaches_the_next_visitor(assistant: Assistant) -> None:
+    conv = Conversation(language="en")
+    list(stream_answer(assistant, conv, "When was IMTS first held?", "en", "kiosk"))
+    old = conv.exchanges[0].key
+    conv.reset()  # the idle reset: the next visitor
+    list(stream_answer(assistant, conv, "When was IMTS first held?", "en", "kiosk"))
+    assert not rate(assistant, conv, f"{old}:down")  # the last visitor's page pressed late
+    assert conv.exchanges[0].rating is None
+    assert assistant.recorder is not None
+    assert [r.rating for r in assistant.recorder.store().rows(datetime(2000, 1, 1))] == [None, None]
+
+
+def test_without_recording_there_are_no_thumbs(settings: Settings, corpus: Path) -> None:
+    a = build_assistant(
+        settings.with_overrides(record_questions=False),
+        embedder=FakeEmbedder(),
+        store=MemoryStore(),
+        chat=FakeChatModel([scripted_reply]),
+    )
+    a.ingest([corpus], progress=False)
+    conv = Conversation(language="en")
+    list(stream_answer(a, conv, "When was IMTS first held?", "en"))
+    assert "fa-rate" not in render_conversation(conv.exchanges, "en", "kiosk")
+    assert not rate(a, conv, f"{conv.exchanges[0].key}:up")

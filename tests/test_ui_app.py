@@ -6,6 +6,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -162,3 +163,33 @@ def test_serve_runs_the_kiosk_the_widget_and_the_api_in_one_app(
         logging.getLogger("assistant").setLevel(logging.NOTSET)
     assert served == {"/kiosk/": 200, "/widget/": 200, "/widget/embed.js": 200, "/api/docs": 200}
     assert "http://127.0.0.1:7860/kiosk/" in capsys.readouterr().out
+
+
+def test_a_kiosk_thumb_pressed_after_the_idle_time_clears_the_screen_and_rates_nothing(
+    settings: Any, corpus: Path
+) -> None:
+    from assistant.app import build_assistant
+    from assistant.chat_models import FakeChatModel
+    from assistant.embedders import FakeEmbedder
+    from assistant.store import MemoryStore
+    from assistant.ui.common import rater
+    from assistant.ui.conversation import Conversation, stream_answer
+    from tests.screens_support import scripted_reply
+
+    assistant = build_assistant(
+        settings, embedder=FakeEmbedder(), store=MemoryStore(), chat=FakeChatModel([scripted_reply])
+    )
+    assistant.ingest([corpus], progress=False)
+    conv = Conversation(language="en")
+    list(stream_answer(assistant, conv, "When was IMTS first held?", "en", "kiosk"))
+    key = conv.exchanges[0].key
+    rate = rater(assistant, "kiosk", idle_s=90)
+    conv.last_active -= 91  # the visitor left; the page's timer did not run
+    _, html, field = rate(conv, f"{key}:down")
+    assert conv.exchanges == [] and "fa-turn" not in html and field == ""
+    assert assistant.recorder is not None
+    assert [r.rating for r in assistant.recorder.store().rows(datetime(2000, 1, 1))] == [None]
+    list(stream_answer(assistant, conv, "When was IMTS first held?", "en", "kiosk"))
+    _, html, _ = rate(conv, f"{conv.exchanges[0].key}:up")  # in time: stored and thanked
+    assert "Thanks for your feedback" in html
+    assert sorted(str(r.rating) for r in assistant.recorder.store().rows(datetime(2000, 1, 1))) == ["None", "up"]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import gradio as gr
 
 from ..web_security import RateLimiter, client_key
-from .conversation import Conversation, stream_answer
+from .conversation import Conversation, rate, stream_answer
 from .render import render_conversation
 from .texts import Language, text
 
@@ -51,7 +51,7 @@ def asker(
             return
         if idle_s is not None:
             conv.expire(idle_s)
-        for _ in stream_answer(assistant, conv, q, conv.language if force_language else None):
+        for _ in stream_answer(assistant, conv, q, conv.language if force_language else None, screen):
             yield [conv, render_conversation(conv.exchanges, conv.language, screen), "", gr.update(visible=False)]
 
     return ask
@@ -104,3 +104,26 @@ def answer_events(outputs: Sequence[Any], status: Any, concurrency_id: str, limi
         "concurrency_id": concurrency_id,
         "api_visibility": "private",
     }
+
+
+def rating_controls() -> tuple[Any, Any]:
+    """The hidden field and button a thumb under an answer goes through: the thumbs are buttons in the rendered
+    conversation, and ``static/screens.js`` puts the pressed one's value into the field and presses the button (as
+    the kiosk's idle timer presses its hidden reset button)."""
+    field = gr.Textbox("", elem_id="fa-rating", visible="hidden", label="rating", max_length=64)
+    button = gr.Button("rate", elem_id="fa-rating-send", visible="hidden")
+    return field, button
+
+
+def rater(
+    assistant: Assistant, screen: Literal["kiosk", "widget"], idle_s: float | None = None
+) -> Callable[[Conversation, str], list[Any]]:
+    """A screen's rating handler: stores the thumbs and shows the thanks. The kiosk first drops an idle
+    conversation (``idle_s``), so a press after the idle time never rates the last visitor's answer for the next."""
+
+    def handler(conv: Conversation, payload: str) -> list[Any]:
+        if idle_s is None or not conv.expire(idle_s):
+            rate(assistant, conv, payload or "")
+        return [conv, render_conversation(conv.exchanges, conv.language, screen), ""]
+
+    return handler

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from ..app import Assistant
 from ..errors import AssistantError, QuestionRejected
 from ..questions import accepted_question, clean_question
+from ..record import new_id
 from ..types import DoneEvent, ReplaceEvent, TokenEvent, Turn
-from .render import Exchange
+from .render import FEEDBACK_REASONS, Exchange
 from .texts import Language, text
 
 logger = logging.getLogger("assistant.ui")
@@ -31,6 +32,8 @@ class Conversation:
     last_active: float = field(default_factory=time.monotonic)
     busy: bool = False
     epoch: int = 0  # bumped by every reset: an answer still streaming for the last visitor stops there
+    record_id: str = field(default_factory=new_id)  # groups this visitor's follow-ups in the record; never shown
+    answered: int = 0  # answers in this conversation so far: the record's turn number
 
     def touch(self, now: float | None = None) -> None:
         self.last_active = time.monotonic() if now is None else now
@@ -41,6 +44,8 @@ class Conversation:
         self.history.clear()
         self.busy = False
         self.epoch += 1
+        self.record_id = new_id()  # the next visitor's questions are not linked to this one's
+        self.answered = 0
         if language is not None:
             self.language = language
         self.touch()
@@ -62,12 +67,17 @@ class Conversation:
 
 
 def stream_answer(
-    assistant: Assistant, conversation: Conversation, question: str, language: Language | None
+    assistant: Assistant,
+    conversation: Conversation,
+    question: str,
+    language: Language | None,
+    surface: str = "kiosk",
 ) -> Iterator[Exchange]:
     """Ask, and yield the exchange after every change: queued → thinking → streaming → done (or error).
 
     ``language`` forces the answer language (the kiosk's switch); ``None`` follows the question. Nothing is
     raised to the screen: a rejected question shows its polite message, any other failure a friendly one.
+    ``surface`` (kiosk, widget) is what the record notes as where the question was asked.
     """
     shown_language = language or conversation.language
     exchange = Exchange(question=clean_question(question)[:1000], language=shown_language)  # no surrogate on screen
@@ -83,7 +93,8 @@ def stream_answer(
         if ahead:
             exchange.status, exchange.ahead = "queued", ahead
         yield exchange
-        yield from _events(assistant, conversation, exchange, question, language, lambda: conversation.epoch != epoch)
+        stale = lambda: conversation.epoch != epoch  # noqa: E731
+        yield from _events(assistant, conversation, exchange, question, language, stale, surface)
     except QuestionRejected as exc:
         exchange.status, exchange.answer = "error", str(exc)
     except AssistantError as exc:
@@ -107,6 +118,7 @@ def _events(
     question: str,
     language: Language | None,
     stale: Callable[[], bool],
+    surface: str,
 ) -> Iterator[Exchange]:
     events = assistant.ask_stream(question, list(conversation.history), language)
     try:
@@ -124,6 +136,9 @@ def _events(
                 exchange.answer, exchange.sources = answer.answer, answer.sources
                 exchange.language = "de" if answer.language == "de" else "en"
                 exchange.status = "done"
+                exchange.answer_id = assistant.record(answer, surface, conversation.record_id, conversation.answered)
+                exchange.rateable = assistant.recorder is not None
+                conversation.answered += 1
                 turns = [Turn("user", answer.question), Turn("assistant", answer.answer)]
                 conversation.history[:] = [*conversation.history, *turns][-HISTORY_TURNS:]
             yield exchange
@@ -131,3 +146,28 @@ def _events(
         close = getattr(events, "close", None)
         if close is not None:
             close()  # frees the generation slot when the visitor went away
+
+
+def rate(assistant: Assistant, conversation: Conversation, payload: str) -> bool:
+    """Store the visitor's thumbs (``"<exchange key>:<choice>"``, from the page) through the same path as
+    ``POST /api/feedback``; True when stored.
+
+    Only an exchange of this conversation can be rated: a press that arrives after the kiosk's idle reset names an
+    exchange the new visitor's conversation does not have, and is dropped. A reason only follows a "down".
+    """
+    key, _, choice = payload.partition(":")
+    exchange = next((ex for ex in conversation.exchanges if ex.key == key and ex.rateable), None)
+    if exchange is None:
+        return False
+    if choice in ("up", "down"):
+        rating, reason = choice, None
+    elif choice in FEEDBACK_REASONS and exchange.rating == "down":
+        rating, reason = "down", choice
+    else:
+        return False
+    conversation.touch()
+    if not assistant.rate(exchange.answer_id, rating, reason):
+        logger.warning("a rating could not be stored")  # the database is down or the answer not recorded
+        return False
+    exchange.rating, exchange.reason = rating, reason
+    return True

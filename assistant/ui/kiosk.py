@@ -25,6 +25,8 @@ from .common import (
     asker,
     header_html,
     question_field,
+    rater,
+    rating_controls,
     suggested,
     suggestion_buttons,
 )
@@ -133,6 +135,7 @@ def build_kiosk(assistant: Assistant, settings: Settings, limiter: RateLimiter |
             new = gr.Button(text("new", default), elem_id="fa-kiosk-new", size="lg", scale=1)
         # Pressed by the page's idle timer (static/kiosk.js): like "New conversation", and back to the default language.
         idle_reset = gr.Button("reset", elem_id="fa-kiosk-idle-reset", visible="hidden")
+        rating, rate_send = rating_controls()  # the thumbs under each answer go through these
 
         def screen(conv: Conversation, clear: bool = False) -> list[Any]:
             """Every text that depends on the language, and the attract screen when nothing was asked."""
@@ -181,6 +184,9 @@ def build_kiosk(assistant: Assistant, settings: Settings, limiter: RateLimiter |
 
         new.click(reset, inputs=[state], outputs=screen_outputs, **QUIET)
         idle_reset.click(idle, inputs=[state], outputs=screen_outputs, **QUIET)
+        rate_send.click(
+            rater(assistant, "kiosk", idle_s), inputs=[state, rating], outputs=[state, conversation, rating], **QUIET
+        )
 
         def start(conv: Conversation) -> list[Any]:
             conv.touch()

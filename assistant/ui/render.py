@@ -9,6 +9,7 @@ Everything is emitted on one line: a blank line would end the HTML block and let
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -34,6 +35,21 @@ class Exchange:
     status: Status = "thinking"
     ahead: int = 0  # questions before this one while queued
     sources: tuple[Source, ...] = field(default_factory=tuple)
+    answer_id: str = ""  # the recorded answer's id, which a rating refers to; stays on the server
+    rateable: bool = False  # recorded, so the thumbs are shown
+    rating: str | None = None  # the visitor's thumbs: "up" or "down", once stored
+    reason: str | None = None  # why "down", from FEEDBACK_REASONS
+    key: str = field(default_factory=lambda: secrets.token_hex(8))  # names the exchange on the page (the thumbs)
+
+
+FEEDBACK_REASONS = ("wrong", "incomplete", "not_my_language", "did_not_answer")  # the record's fixed list
+# Material Design icons "thumb_up" and "thumb_down" (Apache License 2.0): inline, no emoji font needed on the kiosk.
+_THUMBS = {
+    "up": "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.3c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 "
+    "7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z",
+    "down": "M15 3H6c-.83 0-1.54.5-1.84 1.22l-3.02 7.05c-.09.23-.14.47-.14.73v2c0 1.1.9 2 2 2h6.31l-.95 4.57-.03.32c0 "
+    ".41.17.79.44 1.06L9.83 23l6.59-6.59c.36-.36.58-.86.58-1.41V5c0-1.1-.9-2-2-2zm4 0v12h4V3h-4z",
+}
 
 
 def qr_svg(url: str, label: str, scale: int = 5) -> str:
@@ -73,6 +89,8 @@ def _exchange(index: int, ex: Exchange, mode: Mode) -> str:
         body = f'<p class="fa-text">{paragraph(ex.answer)}</p>'
         if ex.status == "done" and ex.sources:
             body += kiosk_sources(index, ex.sources, lang) if mode == "kiosk" else widget_sources(ex.sources, lang)
+        if ex.status == "done" and ex.rateable:
+            body += feedback_html(ex)
     return (
         f'<section class="fa-turn fa-{ex.status}" lang="{lang}">{question}'
         f'<div class="fa-a"><span class="fa-who">{escape(text("assistant", lang))}</span>'
@@ -132,3 +150,36 @@ def widget_sources(sources: Sequence[Source], lang: Language) -> str:
         f'<div class="fa-sources"><p class="fa-sources-title">{escape(text("sources", lang))}</p>'
         f'<ol class="fa-links">{"".join(items)}</ol></div>'
     )
+
+
+def _rate_button(ex: Exchange, choice: str, label: str) -> str:
+    """A native button (keyboard-operable, named by its visible text); its value tells the page's script which
+    exchange and which choice (``static/screens.js`` hands it to the screen's hidden rating field). gradio's
+    sanitiser drops aria-pressed and the icon's viewBox: the chosen one is marked by a class, which the script turns
+    into aria-pressed, and the icon is drawn at its own size of 24 px."""
+    pressed = " fa-pressed" if choice in (ex.rating, ex.reason) else ""
+    icon = (
+        f'<svg class="fa-thumb" role="presentation" width="24" height="24">'
+        f'<path fill="currentColor" d="{_THUMBS[choice]}"></path></svg>'
+        if choice in _THUMBS
+        else ""
+    )
+    return (
+        f'<button type="button" class="fa-rate fa-rate-{choice}{pressed}" value="{ex.key}:{choice}">'
+        f"{icon}<span>{escape(label)}</span></button>"
+    )
+
+
+def feedback_html(ex: Exchange) -> str:
+    """Thumbs up and down under an answer; after a rating the thanks (announced by the page's live region), and
+    after "down" the optional reasons from the fixed list. No free text: nothing a visitor types about themselves."""
+    lang = ex.language
+    thumbs = _rate_button(ex, "up", text("rate_up", lang)) + _rate_button(ex, "down", text("rate_down", lang))
+    parts = [f'<p class="fa-rate-q">{escape(text("rate_prompt", lang))}</p><div class="fa-thumbs">{thumbs}</div>']
+    if ex.rating:
+        parts.append(f'<p class="fa-thanks">{escape(text("thanks", lang))}</p>')
+    if ex.rating == "down":
+        reasons = "".join(_rate_button(ex, r, text(f"reason_{r}", lang)) for r in FEEDBACK_REASONS)
+        prompt = escape(text("reason_prompt", lang))
+        parts.append(f'<p class="fa-rate-q">{prompt}</p><div class="fa-reasons">{reasons}</div>')
+    return f'<div class="fa-feedback">{"".join(parts)}</div>'

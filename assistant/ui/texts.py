@@ -56,6 +56,15 @@ TEXTS: dict[str, dict[Language, str]] = {
     },
     "idle_stay": {"de": "Weiter fragen", "en": "Keep asking"},
     "opens_new_tab": {"de": "öffnet in neuem Tab", "en": "opens in a new tab"},
+    "rate_prompt": {"de": "War diese Antwort hilfreich?", "en": "Was this answer helpful?"},
+    "rate_up": {"de": "Hilfreich", "en": "Helpful"},
+    "rate_down": {"de": "Nicht hilfreich", "en": "Not helpful"},
+    "thanks": {"de": "Danke für Ihr Feedback", "en": "Thanks for your feedback"},
+    "reason_prompt": {"de": "Was hat nicht gepasst? (freiwillig)", "en": "What was wrong? (optional)"},
+    "reason_wrong": {"de": "Falsch", "en": "Wrong"},
+    "reason_incomplete": {"de": "Unvollständig", "en": "Incomplete"},
+    "reason_not_my_language": {"de": "Nicht meine Sprache", "en": "Not my language"},
+    "reason_did_not_answer": {"de": "Hat nicht geantwortet", "en": "Did not answer"},
 }
 
 

@@ -23,6 +23,8 @@ from .common import (
     asker,
     header_html,
     question_field,
+    rater,
+    rating_controls,
     suggested,
     suggestion_buttons,
 )
@@ -89,6 +91,7 @@ def build_widget(assistant: Assistant, settings: Settings, limiter: RateLimiter 
             )
             send = gr.Button(text("send", "en"), variant="primary", elem_id="fa-widget-send", scale=1, min_width=70)
         new = gr.Button(text("new", "en"), elem_id="fa-widget-new", size="sm")
+        rating, rate_send = rating_controls()  # the thumbs under each answer go through these
 
         def screen(conv: Conversation, clear: bool = False) -> list[Any]:
             lang = conv.language
@@ -123,5 +126,8 @@ def build_widget(assistant: Assistant, settings: Settings, limiter: RateLimiter 
             return screen(conv, clear=True)
 
         new.click(reset, inputs=[state], outputs=screen_outputs, **QUIET)
+        rate_send.click(
+            rater(assistant, "widget"), inputs=[state, rating], outputs=[state, conversation, rating], **QUIET
+        )
         widget.load(start, inputs=[state], outputs=screen_outputs, **QUIET)
     return widget

@@ -1,6 +1,9 @@
-/* Shared by the kiosk and the widget: screen-reader announcements, the page language, the source cards.
+/* Shared by the kiosk and the widget: screen-reader announcements, the page language, the source cards, the thumbs.
    gradio re-renders the conversation on every streamed piece; a persistent live region announces each
-   finished answer once, instead of every token. */
+   finished answer once, instead of every token. A thumb under an answer is a plain button in that rendered
+   conversation: its value goes into the screen's hidden rating field, and the hidden button sends it to the
+   server; when the conversation comes back with the rating pressed, the focus returns to it and the thanks is
+   announced. */
 (() => {
   "use strict";
   if (window.__fairAssistantScreens) return;  // gradio may put the head into the page twice
@@ -8,6 +11,7 @@
   let announced = "";
   let shownTurns = 0;
   let live = null;
+  let rated = "";  // the value of the thumb pressed last, until the server's answer shows it pressed
 
   function liveRegion() {
     if (!live || !live.isConnected) {
@@ -32,6 +36,7 @@
     shownTurns = turns.length;
     const wrapper = conv.parentElement;
     if (wrapper) wrapper.setAttribute("aria-busy", last && /fa-(thinking|streaming)/.test(last.className) ? "true" : "false");
+    confirmRating(conv);
     if (!last || !/fa-(done|error|queued)/.test(last.className)) return;
     const answer = last.querySelector(".fa-a .fa-text, .fa-a .fa-status");
     const message = answer ? answer.textContent.trim() : "";
@@ -42,6 +47,32 @@
     }
   }
 
+  function confirmRating(conv) {
+    // gradio's sanitiser drops aria-pressed from the rendered conversation: the chosen thumb carries a class
+    conv.querySelectorAll(".fa-rate").forEach((b) => {
+      const pressed = b.classList.contains("fa-pressed") ? "true" : "false";
+      if (b.getAttribute("aria-pressed") !== pressed) b.setAttribute("aria-pressed", pressed);
+    });
+    if (!rated) return;
+    const button = Array.from(conv.querySelectorAll(".fa-rate")).find((b) => b.value === rated);
+    if (!button || !button.classList.contains("fa-pressed")) return;
+    rated = "";
+    button.focus();
+    const thanks = button.closest(".fa-feedback").querySelector(".fa-thanks");
+    if (thanks) liveRegion().textContent = thanks.textContent.trim();
+  }
+
+  function sendRating(button) {
+    const field = document.querySelector("#fa-rating textarea, #fa-rating input");
+    const send = document.getElementById("fa-rating-send");
+    if (!field || !send) return;
+    field.value = button.value;
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+    rated = button.value;
+    liveRegion().textContent = "";  // the same thanks twice is announced again
+    send.click();
+  }
+
   function closeCard(details) {
     details.open = false;
     const summary = details.querySelector("summary");
@@ -49,6 +80,8 @@
   }
 
   document.addEventListener("click", (event) => {
+    const thumb = event.target.closest && event.target.closest(".fa-rate");
+    if (thumb && thumb.value) sendRating(thumb);
     const button = event.target.closest && event.target.closest(".fa-close");
     const details = button && button.closest("details");
     if (details) closeCard(details);
