@@ -74,3 +74,51 @@ def test_the_fast_query_path_agrees_with_sentence_transformers(embedder: Caching
         ours = np.array(inner.embed_query(question))
         theirs = inner._model.encode_query([question], normalize_embeddings=True, show_progress_bar=False)[0]
         assert float(ours @ theirs) > 0.995
+
+
+def test_the_content_gaps_group_a_question_with_its_translation_and_keep_other_questions_apart(
+    embedder: CachingEmbedder,
+) -> None:
+    """The organiser's content-gap list (assistant/organiser/gaps.py) with the real multilingual embedder."""
+    from datetime import datetime
+
+    from assistant.organiser.gaps import group_gaps
+    from assistant.record.store import RecordRow
+
+    def gap(i: int, question: str, language: str) -> RecordRow:
+        return RecordRow(
+            f"a{i}",
+            f"c{i}",
+            0,
+            datetime(2024, 9, 9, 9, 0),
+            "kiosk",
+            language,
+            question,
+            "",
+            "refusal",
+            True,
+            "",
+            True,
+            (),
+            (),
+            None,
+            None,
+            None,
+        )
+
+    questions = [
+        ("Wo ist der Stand von GRIP?", "de"),
+        ("Where is GRIP's booth?", "en"),
+        ("How much does a ticket cost?", "en"),
+        ("Was kostet der Eintritt?", "de"),
+        ("Wann öffnet die Messe morgen?", "de"),
+        ("When does the fair open tomorrow?", "en"),
+        ("Who is the CEO of ITB?", "en"),
+        ("Welche Standnummer hat ITB?", "de"),
+    ]
+    groups = group_gaps([gap(i, q, lang) for i, (q, lang) in enumerate(questions)], embedder)
+    found = sorted(sorted(g.questions) for g in groups)
+    assert sorted(["Wo ist der Stand von GRIP?", "Where is GRIP's booth?"]) in found
+    assert sorted(["How much does a ticket cost?", "Was kostet der Eintritt?"]) in found
+    assert sorted(["Wann öffnet die Messe morgen?", "When does the fair open tomorrow?"]) in found
+    assert ["Who is the CEO of ITB?"] in found and ["Welche Standnummer hat ITB?"] in found
