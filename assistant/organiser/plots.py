@@ -44,7 +44,10 @@ def bars(table: Table, label: int, value: int, title: str) -> bytes | None:
         return None
     items = sorted(totals.items(), key=lambda item: -item[1])[:TOP][::-1]
     fig, ax = _figure(0.9 + 0.35 * len(items))
+    from matplotlib.ticker import MaxNLocator
+
     ax.barh([_short(k) for k, _ in items], [v for _, v in items], color="#2b6cb0")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts of questions: no "asked 0.25 times"
     ax.set_title(title)
     return _png(fig)
 
