@@ -14,12 +14,12 @@ NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 export CMAKE_ARGS ?= -DCMAKE_C_FLAGS='$(NO_AMX)' -DCMAKE_CXX_FLAGS='$(NO_AMX)'
 endif
 
-.PHONY: start setup chromium models ingest chat serve test test-fast test-browser lint eval-retrieval eval bench bench-load bench-avx2 avx2-llama clean
+.PHONY: start setup chromium postgresql models ingest chat serve test test-fast test-browser lint eval-retrieval eval bench bench-load bench-avx2 avx2-llama clean
 
 start: setup models ingest  ## set up, fetch models, index knowledge/, serve kiosk, widget and API on 127.0.0.1:7860
 	$(BIN)/assistant serve
 
-setup: $(STAMP) chromium  ## create .venv and install the pinned stack (CPU torch, no CUDA download)
+setup: $(STAMP) chromium postgresql  ## create .venv and install the pinned stack (CPU torch, no CUDA download)
 
 # The browser tests drive Debian's chromium; Playwright never downloads a browser.
 chromium:
@@ -27,6 +27,13 @@ chromium:
 		if [ "$$(id -u)" = 0 ]; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 		else echo "chromium is missing: sudo apt-get install -y chromium (the browser tests need it)"; fi; }
+
+# The record's contract tests start a PostgreSQL server of their own from Debian's package (initdb, pg_ctl).
+postgresql:
+	@command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+		else echo "postgresql is missing: sudo apt-get install -y postgresql (the record's PostgreSQL tests need it)"; fi; }
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
