@@ -174,6 +174,13 @@ class ChromaStore:
 
     # -- reading ---------------------------------------------------------------------------------
     def chunks(self) -> list[Chunk]:
+        try:
+            return self._chunks()
+        except Exception:  # an ingestion elsewhere flipped the pointer and dropped the generation just read: retry once
+            self._cached, self._seen = None, (None, 0.0)
+            return self._chunks()
+
+    def _chunks(self) -> list[Chunk]:
         collection = self._active()
         if collection is None:
             return []

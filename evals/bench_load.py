@@ -1,6 +1,7 @@
 """Load benchmark of the HTTP API: `python -m evals.bench_load [--clients 10 50] [--backend llamacpp none]`.
 
-Starts `assistant serve` per backend on a free loopback port (rate limit off), or drives `--url`, with N concurrent
+Starts `assistant serve` per backend on a free loopback port (rate limit off), or drives `--url` (repeatable, or
+comma-separated: several replicas, each request to the next one in turn), with N concurrent
 clients that each stream `--questions` golden-set questions (answerable, German and English) over SSE, one after
 the other. Per configuration: answers per minute, time to first token and whole-answer time (p50/p95, measured
 at the client, queueing included), errors, and the server's RSS sampled every second — it should stay flat.
@@ -84,6 +85,7 @@ def summarize(load: Load) -> dict[str, Any]:
         "queued": len(queued),
         "max_queue_position": max(queued, default=0),
         "routes": dict(Counter(r.route for r in ok if r.route)),
+        "servers": dict(Counter(r.server for r in ok if r.server)),
         "ready_probes": len(load.probes),
         "ready_probe_failures": len(load.probes) - len(probes),
         "ready_probe_p50_ms": _p(probes, 50),
@@ -145,6 +147,11 @@ def server(backend: str, log_dir: Path) -> Iterator[tuple[str, subprocess.Popen[
                 proc.wait()
 
 
+def server_urls(given: Sequence[str]) -> list[str]:
+    """The --url values: each may list several, comma-separated; trailing slashes dropped."""
+    return [url.strip().rstrip("/") for value in given for url in value.split(",") if url.strip()]
+
+
 def wait_ready(url: str, proc: subprocess.Popen[bytes] | None, timeout_s: float, log: Path | None) -> dict[str, Any]:
     """Poll /api/ready; print what the server is doing every 10 s. Fails when the server exits or takes too long."""
     started = time.monotonic()
@@ -173,13 +180,15 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes] | None, timeout_s: float,
 # --- the run ----------------------------------------------------------------------------------------------------
 
 
-def run_config(args: argparse.Namespace, url: str, pid: int | None, backend: str, clients: int) -> dict[str, Any]:
+def run_config(
+    args: argparse.Namespace, urls: list[str], pids: list[int], backend: str, clients: int
+) -> dict[str, Any]:
     per_client = args.questions or QUESTIONS_PER_CLIENT.get(backend, 1)
     plan = assign_questions(load_dataset(DATASET), clients, per_client)
     label = f"{backend} x{clients}"
     print(f"{label}: {clients} clients x {per_client} question(s), load average {os.getloadavg()[0]:.1f}", flush=True)
     load_before = os.getloadavg()
-    load = asyncio.run(drive(url, plan, args.timeout, pid, label, args.stall_timeout))
+    load = asyncio.run(drive(urls, plan, args.timeout, pids, label, args.stall_timeout))
     figures = summarize(load)
     memory = memory_summary(load.rss, args.rss_tolerance_mb)
     for key, value in {**figures, **{f"rss_{k}": v for k, v in memory.items()}}.items():
@@ -205,14 +214,16 @@ def run_config(args: argparse.Namespace, url: str, pid: int | None, backend: str
     }
 
 
-def bench_server(args: argparse.Namespace, url: str, pid: int | None, backend: str) -> list[dict[str, Any]]:
-    # One question first, not measured: the first request pays for lazy loading in the server.
-    warm = Result(-1, "warm-up", "en")
-    asyncio.run(_warm_up(url, args.timeout, warm))
-    print(f"  warm-up question: {warm.error or warm.route} in {(warm.total_ms or 0) / 1000:.1f} s", flush=True)
+def bench_server(args: argparse.Namespace, urls: list[str], pids: list[int], backend: str) -> list[dict[str, Any]]:
+    # One question first to each server, not measured: the first request pays for lazy loading in the server.
+    for url in urls:
+        warm = Result(-1, "warm-up", "en")
+        asyncio.run(_warm_up(url, args.timeout, warm))
+        took = f"{(warm.total_ms or 0) / 1000:.1f} s"
+        print(f"  warm-up question to {url}: {warm.error or warm.route} in {took}", flush=True)
     runs = []
     for n in args.clients:
-        runs.append(run_config(args, url, pid, backend, n))
+        runs.append(run_config(args, urls, pids, backend, n))
         if runs[-1]["figures"]["stalled"]:
             print(f"  the {backend} server is stuck: its other configurations are skipped", file=sys.stderr)
             break
@@ -230,8 +241,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, nargs="+", default=[10, 50], help="Concurrent clients per run.")
     parser.add_argument("--backend", nargs="+", default=["llamacpp", "none"], help="llm_backend of each server.")
     parser.add_argument("--questions", type=int, help="Questions per client (default: 2 with llamacpp, 20 with none).")
-    parser.add_argument("--url", help="Drive a running server instead (its rate limit must allow the load).")
-    parser.add_argument("--server-pid", type=int, help="With --url: the server's process id, to sample its RSS.")
+    parser.add_argument(
+        "--url",
+        action="append",
+        help="Drive a running server instead (its rate limit must allow the load); repeatable or comma-separated "
+        "for replicas behind one address: requests go to each in turn.",
+    )
+    parser.add_argument(
+        "--server-pid",
+        type=int,
+        action="append",
+        help="With --url: a server's process id, to sample its RSS (repeatable: the sum over the replicas).",
+    )
     parser.add_argument("--timeout", type=float, default=1800, help="Seconds a whole answer may take, queue included.")
     parser.add_argument(
         "--stall-timeout", type=float, default=300, help="Stop a run when no client saw any event for this long."
@@ -242,21 +263,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     runs: list[dict[str, Any]] = []
-    if args.url:
-        url = args.url.rstrip("/")
-        ready = wait_ready(url, None, args.ready_timeout, None)
-        backend = "none" if ready.get("model") == "none" else str(ready.get("model", "server"))
-        runs += bench_server(args, url, args.server_pid, backend)
+    urls = server_urls(args.url or [])
+    if urls:
+        readies = [wait_ready(url, None, args.ready_timeout, None) for url in urls]
+        backend = "none" if readies[0].get("model") == "none" else str(readies[0].get("model", "server"))
+        runs += bench_server(args, urls, args.server_pid or [], backend)
     else:
         with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
             for backend in args.backend:
                 print(f"starting `assistant serve` with llm_backend={backend}", flush=True)
                 with server(backend, Path(tmp)) as (url, proc):
                     wait_ready(url, proc, args.ready_timeout, Path(tmp) / f"serve-{backend}.log")
-                    runs += bench_server(args, url, proc.pid, backend)
+                    runs += bench_server(args, [url], [proc.pid], backend)
 
     settings = Settings()
-    meta = run_meta(settings, cpus=os.cpu_count(), url=args.url, note="client and server share the machine")
+    note = "client and server(s) share the machine"
+    meta = run_meta(settings, cpus=os.cpu_count(), url=", ".join(urls) or None, note=note)
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps({"meta": meta, "runs": runs}, indent=2))
     _plot(runs, args.report.with_suffix(".png"))

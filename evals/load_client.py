@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,7 @@ class Result:
     route: str | None = None
     server_total_ms: float | None = None
     error: str | None = None
+    server: str | None = None  # the URL asked, when the load goes round-robin to several servers
 
 
 def rss_mb(pid: int) -> float | None:
@@ -135,14 +137,25 @@ class Load:
 
 
 async def drive(
-    url: str, plan: list[list[Item]], timeout_s: float, pid: int | None, label: str, stall_s: float = 300
+    url: str | Sequence[str],
+    plan: list[list[Item]],
+    timeout_s: float,
+    pid: int | Sequence[int] | None,
+    label: str,
+    stall_s: float = 300,
 ) -> Load:
     """All clients at once, each asking its questions one after the other.
 
     Meanwhile the server's RSS is sampled every second, and /api/ready is probed every two seconds: how long
     another screen of the same server waits for a trivial answer while the clients queue. When no client has
     seen any event for ``stall_s``, the server is stuck: the run stops and what is left counts as errors.
+
+    Several URLs (replicas of one deployment, docs/deploy.md): each request, and each probe, goes to the next one
+    in turn, as a round-robin load balancer would send them; the RSS is then the sum over the ``pid``s given.
     """
+    urls = [url] if isinstance(url, str) else list(url)
+    pids = [] if pid is None else [pid] if isinstance(pid, int) else list(pid)
+    next_url, next_probe = itertools.cycle(urls), itertools.cycle(urls)
     load = Load([], 0.0, [], [])
     total = sum(len(qs) for qs in plan)
     t0 = last_event = time.perf_counter()
@@ -152,16 +165,18 @@ async def drive(
         last_event = time.perf_counter()
 
     def sample() -> None:
-        if pid is not None and (mb := rss_mb(pid)) is not None:
-            load.rss.append((time.perf_counter() - t0, mb))
+        sizes = [rss_mb(p) for p in pids]
+        if sizes and None not in sizes:
+            load.rss.append((time.perf_counter() - t0, sum(mb for mb in sizes if mb is not None)))
 
     sample()  # the "start" sample, before the first request
 
     async def one_client(c: int, items: list[Item], client: httpx.AsyncClient) -> None:
         for n, item in enumerate(items):
-            r = Result(c, item.id, item.language, time.perf_counter() - t0)
+            target = next(next_url)
+            r = Result(c, item.id, item.language, time.perf_counter() - t0, server=target if len(urls) > 1 else None)
             try:
-                await ask(client, url, item, r, timeout_s, seen)
+                await ask(client, target, item, r, timeout_s, seen)
             except asyncio.CancelledError:
                 r.error = f"stalled: no event from the server for {stall_s:g} s"
                 left = [Result(c, i.id, i.language, error="not asked: the server stalled") for i in items[n + 1 :]]
@@ -189,7 +204,7 @@ async def drive(
             await asyncio.sleep(2)
             started = time.perf_counter()
             try:
-                ok = (await client.get(f"{url}/api/ready", timeout=60)).status_code == 200
+                ok = (await client.get(f"{next(next_probe)}/api/ready", timeout=60)).status_code == 200
             except httpx.HTTPError:
                 ok = False
             except asyncio.CancelledError:

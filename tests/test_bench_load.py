@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from assistant.evaluation.dataset import Item, load_dataset
-from evals.bench_load import assign_questions, memory_summary, summarize
+from evals.bench_load import assign_questions, memory_summary, server_urls, summarize
 from evals.common import DATASET
 from evals.load_client import Load, Result, SseParser, ask, rss_mb
 
@@ -132,3 +132,8 @@ def test_clients_get_distinct_answerable_questions_in_both_languages():
 def test_rss_of_this_process_and_of_a_missing_one():
     assert (rss_mb(os.getpid()) or 0) > 10
     assert rss_mb(2**22 + 12345) is None
+
+
+def test_urls_are_repeatable_or_comma_separated():
+    assert server_urls(["http://a:1/", "http://b:2, http://c:3", " "]) == ["http://a:1", "http://b:2", "http://c:3"]
+    assert server_urls([]) == []

@@ -85,3 +85,20 @@ def test_leftover_generations_are_collected(tmp_path: Path) -> None:
     store.publish("fake", [], [_chunk(0)], [_vec(0)])
     names = sorted(c if isinstance(c, str) else c.name for c in store._client.list_collections())
     assert names == sorted(["knowledge-active", store.generation()])
+
+
+def test_a_reader_whose_generation_was_collected_by_another_writer_reads_the_new_one(tmp_path: Path) -> None:
+    """Two processes, one index (docs/deploy.md): a replica reads the pointer, then an ingestion flips it and
+    drops the generation just read, then the replica reads that generation's chunks. It gets the new ones."""
+    settings = Settings(embedder="fake", index_dir=tmp_path / "idx")
+    writer, reader = make_store(settings), make_store(settings)
+    assert isinstance(reader, ChromaStore)
+    writer.publish("fake", [], [_chunk(0)], [_vec(0)])
+    assert [c.id for c in reader.chunks()] == ["c0"]  # the reader holds generation 1
+    stale = reader.generation()
+    writer.publish("fake", [], [_chunk(1)], [_vec(1)])  # generation 2; generation 1 is dropped
+    reads = iter([stale])
+    real_active_name = reader._active_name
+    reader._active_name = lambda: next(reads, None) or real_active_name()  # type: ignore[method-assign]
+    assert [c.id for c in reader.chunks()] == ["c1"]
+    assert [h.id for h in reader.search(_vec(1), 1)] == ["c1"]
