@@ -12,7 +12,7 @@ question" gets past it. What such an attack needs, whatever its wording, is that
   holds (``grounding.echoed_words``) and that the visitor set apart as a literal string, in quotation marks or in
   capitals ("HACKED", „PWNED“). An answer that carries it verbatim obeyed the question, not the sources. The
   visitor's ordinary wording ("industrial arms") is not set apart and stays the echo penalty's business; a word in
-  capitals that a passage holds ("GRIP") is no echo.
+  capitals that a passage holds (an acronym of the materials) is no echo.
 """
 
 from __future__ import annotations
