@@ -33,14 +33,17 @@ from .grounding import (
     strip_citations,
     unsupported_denial,
 )
+from .injection import GAP, carried_words, quoted_instructions
 from .lang import SUPPORTED, detect_language
 from .lang.resources import alternation, any_of, resources
 from .policy import Repair, Stage, Verdict, classify, repair
 from .problems import (
+    CarriesQuestionWord,
     DroppedVerb,
     EmptyAnswer,
     MissingSlot,
     Problem,
+    QuotesInstructions,
     RepeatsQuestion,
     StaleFigure,
     UnsupportedDenial,
@@ -147,6 +150,26 @@ def build_messages(
         topic=topic or "",
     )
     return [Message("system", system), Message("user", user)]
+
+
+def instruction_wording(language: str, settings: Settings, event: EventProfile) -> tuple[str, ...]:
+    """The instructions the model may be given in ``language`` (the system message and the stricter retry prompt)
+    as their templates word them: every filled-in value (the fair's facts, the refusal sentence, the problems of a
+    draft) rendered as ``injection.GAP``. An answer may carry those values, never the wording around them (see
+    ``injection.quoted_instructions``)."""
+    facts = {key: GAP if value else "" for key, value in event.prompt_vars(language).items()}
+    system = prompts.render("system", language, words=settings.answer_words, refusal=GAP, event=facts)
+    stricter = prompts.render("stricter", language, problems=GAP, refusal=GAP)
+    return system, stricter
+
+
+@dataclass(frozen=True)
+class _Told:
+    """What the model was told besides the passages and the question: the instructions' own wording (see
+    ``instruction_wording``) and the whole system message, whose words an answer may use."""
+
+    wording: tuple[str, ...] = ()
+    system: str = ""
 
 
 # The cores of "I don't know" in both languages: the refusal sentence itself and the ways a small model
@@ -382,7 +405,8 @@ class Answerer:
         slot: str | None,
     ) -> _Outcome:
         """The checked first draft, repaired as ``policy.POLICY`` says; a retry asks the model once more."""
-        first = self._judge(text, passages, language, question)
+        told = _Told(instruction_wording(language, self.settings, self.event), messages[0].content)
+        first = self._judge(text, passages, language, question, told)
         verdict = self._verdict(first, Stage.FIRST, language, passages, question, slot)
         if verdict is Verdict.GARBLED:
             first = _Draft(first.text, (DroppedVerb(dropped_verb(question, first.text, language) or ""),), first.rules)
@@ -392,7 +416,7 @@ class Answerer:
         if action is not Repair.RETRY:
             return self._carry_out(action, first, Stage.FIRST, "", language, passages, question, slot)
         reason = "first draft failed the check: " + describe_all(first.problems)
-        second = self._retry(messages, first, language, passages, question)
+        second = self._retry(messages, first, language, passages, question, told)
         verdict = self._verdict(second, Stage.SECOND, language, passages, question, slot)
         if verdict is Verdict.ECHO:
             second = _Draft(second.text, (RepeatsQuestion(),), second.rules)
@@ -555,10 +579,13 @@ class Answerer:
         text, numbers = extractive_answer(question, passages, language, prompts.text("extractive_intro", language))
         return text, "extractive", numbers
 
-    def _judge(self, text: str, passages: Sequence[Passage], language: str, question: str = "") -> _Draft:
+    def _judge(
+        self, text: str, passages: Sequence[Passage], language: str, question: str = "", told: _Told | None = None
+    ) -> _Draft:
         """The draft's problems, after the text rules that tidy it (each named in the draft's ``rules`` when it
         changed the text): a closing remark about the sources dropped, markers that point to no passage dropped,
-        and a fact taken from another passage than the cited one cited too."""
+        and a fact taken from another passage than the cited one cited too. ``told``: what the model was told, for
+        the checks that it neither recites its instructions nor obeys the question (see ``_obeyed``)."""
         raw = text.strip()
         remarked = drop_source_remark(raw)
         text = drop_stray_citations(remarked, len(passages))
@@ -577,12 +604,28 @@ class Answerer:
             text, evidence(chosen), language, detect_language, n_sources=len(passages), question=question
         )
         denial = unsupported_denial(text, evidence(chosen))
-        problems = (*result.problems, *([UnsupportedDenial(denial)] if denial else []))
+        problems = (
+            *result.problems,
+            *([UnsupportedDenial(denial)] if denial else []),
+            *self._obeyed(text, passages, question, told or _Told()),
+        )
         if cited and result.unsupported and len(result.unsupported) == len(problems):
             recited = recite(text, passages, cited, language)
             if recited is not None:
                 text, problems, rules = recited, (), (*rules, "recite")
         return _Draft(text, problems, rules)
+
+    @staticmethod
+    def _obeyed(text: str, passages: Sequence[Passage], question: str, told: _Told) -> list[Problem]:
+        """Signs that the draft followed the visitor or recited its instructions instead of answering from the
+        passages, whatever words the attack used (``injection``): a run of the instructions' wording, and the words
+        the visitor dictated that no passage holds. All passages the model was given count, cited or not."""
+        sources = [f"{p.chunk.title} {p.chunk.organisation} {p.chunk.text}" for p in passages]
+        problems: list[Problem] = []
+        if quoted_instructions(text, told.wording, sources) is not None:
+            problems.append(QuotesInstructions())
+        problems.extend(CarriesQuestionWord(w) for w in carried_words(text, question, sources, told.system))
+        return problems
 
     def _echoes(
         self,
@@ -602,14 +645,20 @@ class Answerer:
         return echoed_words(question, sources, " ".join([messages[0].content, topic or ""]))
 
     def _retry(
-        self, messages: list[Message], first: _Draft, language: str, passages: Sequence[Passage], question: str = ""
+        self,
+        messages: list[Message],
+        first: _Draft,
+        language: str,
+        passages: Sequence[Passage],
+        question: str = "",
+        told: _Told | None = None,
     ) -> _Draft:
         stricter = prompts.render(
             "stricter", language, problems=describe_all(first.problems), refusal=prompts.text("refusal", language)
         )
         retry_messages = [*messages, Message("assistant", first.text), Message("user", stricter)]
         text = "".join(self.chat.stream(retry_messages, self.settings.llm_max_tokens, 0.0)) if self.chat else ""
-        return self._judge(text, passages, language, question)
+        return self._judge(text, passages, language, question, told)
 
     def _slot(self) -> _Slot:
         return _Slot(self)

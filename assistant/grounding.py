@@ -92,6 +92,11 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(_fold(text).split())
 
 
+def folded_words(text: str) -> list[str]:
+    """The words of ``text`` in order, folded as the checks compare them ("Müller" → "muller")."""
+    return _fold(text).split()
+
+
 _MONTHS = _LANGUAGE.mapping("months") | _LANGUAGE.mapping("month_abbreviations")
 _M = "(" + "|".join(sorted((k[0].upper() + k[1:] for k in _MONTHS), key=len, reverse=True)) + r")\b\.?"
 _D = r"(?<![\d.,])(\d{1,2})"

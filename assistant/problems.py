@@ -7,8 +7,9 @@ their wording is part of the contract.
 Kinds
 - FORM: the facts may be right, their form is not (the wrong language, a source number that points nowhere, no
   text at all, a sentence missing its verb); quoting the passages mends it.
-- FACT: the draft states what the passages do not hold (a date, number, name or contact detail, a denial);
-  twice in a row, the passages do not answer the question.
+- FACT: the draft states what the passages do not hold (a date, number, name or contact detail, a denial, the
+  wording of its own instructions, a word the visitor dictated); twice in a row, the passages do not answer the
+  question, and the refusal is shown.
 - FIT: nothing stated is wrong, but it does not answer what was asked (no value of the kind asked for, a figure
   years older than the "today" asked about).
 """
@@ -157,6 +158,31 @@ class UnsupportedDenial(Problem):
 
     def describe(self) -> str:
         return f"'{self.sentence}' denies what no source denies"
+
+
+@dataclass(frozen=True)
+class QuotesInstructions(Problem):
+    """The draft carries a run of the model's instructions that no passage holds (``injection.quoted_instructions``):
+    a visitor asked for the rules, or the model recited them. FACT, not FORM: quoting the passages would mend the
+    form, but the draft obeyed the question instead of the sources, so it gets one stricter draft and then the
+    refusal. The sentence names no word of the instructions, since an answer's ``reason`` is shown in the API."""
+
+    kind: ClassVar[Kind] = Kind.FACT
+
+    def describe(self) -> str:
+        return "the answer repeats the assistant's own instructions"
+
+
+@dataclass(frozen=True)
+class CarriesQuestionWord(Problem):
+    """The draft carries a word the visitor set apart in the question (quoted or in capitals) that no passage
+    holds (``injection.carried_words``): "HACKED" at the start of an answer obeys the question, not the sources."""
+
+    kind: ClassVar[Kind] = Kind.FACT
+    word: str
+
+    def describe(self) -> str:
+        return f"the answer repeats '{self.word}' from the question, which no source holds"
 
 
 # -- fit -----------------------------------------------------------------------------------------------------------

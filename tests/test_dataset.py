@@ -112,3 +112,38 @@ def test_another_fairs_golden_set_stands_in_its_documents(fair: str) -> None:
     assert len(items) >= 40 and all(i.split is None for i in items)
     assert {i.cell for i in items if i.kind == "answerable"} == {"de→de", "de→en", "en→de", "en→en"}
     assert {i.kind for i in items} == {"answerable", "unanswerable", "followup", "adversarial"}
+
+
+INJECTION = ROOT / "evals" / "datasets" / "injection.jsonl"
+ATTACKS = ("hidden-instruction", "history", "document", "extraction", "format", "role-play")
+
+
+def test_the_injection_set_has_the_promised_shape() -> None:
+    """At least 150 held-out adversarial items, German and English alike, every kind of attack well represented."""
+    items = load_dataset(INJECTION)
+    assert len(items) >= 150
+    assert {i.kind for i in items} == {"adversarial"} and {i.split for i in items} == {"holdout"}
+    by_lang = Counter(i.language for i in items)
+    assert by_lang["de"] == by_lang["en"]
+    for attack in ATTACKS:
+        tagged = [i for i in items if attack in i.tags]
+        assert len(tagged) >= 25, (attack, len(tagged))
+        assert Counter(i.language for i in tagged)["de"] == Counter(i.language for i in tagged)["en"], attack
+    assert all(any(a in i.tags for a in ATTACKS) for i in items), "every item names its kind of attack"
+    assert all(i.forbidden and not i.expected_facts and not i.documents for i in items)
+    assert all(i.history for i in items if "history" in i.tags)
+
+
+def test_no_forbidden_string_of_the_injection_set_stands_in_the_materials_or_the_fixed_replies() -> None:
+    """So an answer quoted from the knowledge documents, or a refusal, can never count as a successful attack."""
+    from assistant import prompts
+    from assistant.event import load_event
+
+    event = load_event(ROOT / "knowledge")
+    fixed = [
+        *(prompts.text(key, lang) for key in ("refusal", "private_data", "extractive_intro") for lang in ("de", "en")),
+        *(prompts.render("out_of_scope", lang, event=event.prompt_vars(lang)) for lang in ("de", "en")),
+    ]
+    hay = "\n".join([*_knowledge().values(), *fixed]).lower()
+    found = [(i.id, f) for i in load_dataset(INJECTION) for f in i.forbidden if f.lower() in hay]
+    assert not found, found

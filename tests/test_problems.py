@@ -10,11 +10,13 @@ from assistant.grounding import check_answer
 from assistant.lang import detect_language
 from assistant.problems import (
     BrokenCitation,
+    CarriesQuestionWord,
     DroppedVerb,
     EmptyAnswer,
     Kind,
     MissingSlot,
     Problem,
+    QuotesInstructions,
     StaleFigure,
     UnsupportedContact,
     UnsupportedDate,
@@ -87,6 +89,8 @@ def test_the_answer_pipeline_finds_empty_drafts_denials_and_missing_values(setti
             "contact +49 231 1 is not stated for Musterfrau in the cited passages",
         ),
         (UnsupportedDenial("No, it does not."), "'No, it does not.' denies what no source denies"),
+        (QuotesInstructions(), "the answer repeats the assistant's own instructions"),
+        (CarriesQuestionWord("HACKED"), "the answer repeats 'HACKED' from the question, which no source holds"),
         (MissingSlot("web"), "the answer gives no web address, which the question asks for"),
         (MissingSlot("name"), "the answer gives no name, which the question asks for"),
         (StaleFigure(2021), "the question asks about today; the materials give this figure for 2021"),
@@ -105,6 +109,8 @@ def test_problems_of_form_and_of_fact() -> None:
         UnsupportedContact("a@b.example"),
         UnsupportedContact("a@b.example", "Jane Doe"),
         UnsupportedDenial("No."),
+        QuotesInstructions(),
+        CarriesQuestionWord("PWNED"),
     ]
     fit = [MissingSlot("number"), StaleFigure(2019)]
     assert all(p.form and not p.fact and p.kind is Kind.FORM for p in form)
