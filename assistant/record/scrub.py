@@ -1,10 +1,12 @@
 """What looks like personal data is removed from a question before it is recorded.
 
-E-mail addresses and phone numbers are found by their shape. A person's name has no shape, so a name is only
-looked for where people put their own or someone else's: after an introduction ("ich bin", "my name is"), after
-a form of address ("Frau", "Mr") and in a sign-off ("Grüße, …"); there one to three capitalised words are taken
-as a name. A name that the knowledge base itself uses (an exhibitor's managing director, a speaker) is what the
-visitor asks about, not personal data, and stays. Erring on the side of privacy: after "ich bin" a capitalised
+E-mail addresses and phone numbers are found by their shape. A person's name has no shape: a name is looked for where
+people put their own or someone else's (after an introduction, "ich bin", "my name is", after a form of address,
+"Frau", "Mr", and in a sign-off, "Grüße, …"; there one to three capitalised words are taken as a name), and
+anywhere as the private-data decline finds one (two or three capitalised name words in a row that are no
+organisation or place, one of them unknown to the materials: "Is Jane Doe at the booth?"). A name that the
+knowledge base itself uses (an exhibitor's managing director, a speaker) is what the visitor asks about, not
+personal data, and stays. Erring on the side of privacy: after "ich bin" a capitalised
 noun that the materials never use ("Ich bin Einkäufer") is removed too.
 """
 
@@ -14,6 +16,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 
+from ..safety import named_people
 from ..store import VectorStore
 
 EMAIL_MARK, PHONE_MARK, NAME_MARK = "[e-mail]", "[phone]", "[name]"
@@ -72,7 +75,21 @@ class Scrubber:
         text = _EMAIL.sub(EMAIL_MARK, text)
         text = _DIGITS.sub(lambda m: PHONE_MARK if _is_phone(m.group()) else m.group(), text)
         known = self.known()
-        return _NAMES.sub(lambda m: self._name(m, known), text)
+        text = _NAMES.sub(lambda m: self._name(m, known), text)
+        return self._people(text, known)
+
+    @staticmethod
+    def _people(text: str, known: frozenset[tuple[str, ...]]) -> str:
+        """Names of people anywhere in the text, found by their form as the private-data decline finds them
+        (``safety.named_people``: two or three capitalised name words, or a title and a name: "Is Jane Doe at
+        the booth?"), unless the knowledge base uses them."""
+        for person in named_people(text):
+            words = tuple(_TOKEN.findall(person))
+            # Found by form alone, a run may be two German nouns ("Halle Drei"): taken for a person only when one of
+            # its words never stands capitalised in the materials (a stranger's surname does not).
+            if words and words not in known and any((w,) not in known for w in words):
+                text = re.sub(r"\s+".join(map(re.escape, words)), NAME_MARK, text, count=1)
+        return text
 
     @staticmethod
     def _name(match: re.Match[str], known: frozenset[tuple[str, ...]]) -> str:
