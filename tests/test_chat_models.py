@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -16,109 +13,15 @@ from assistant.chat_models import FakeChatModel, Message, make_chat_model
 from assistant.errors import AssistantError, ChatBackendError, ModelNotAvailable
 from assistant.settings import Settings
 from tests.conftest import free_port
+from tests.llm_stand_in import REPLY_TOKENS, StandIn
 
 ROOT = Path(__file__).resolve().parent.parent
-REPLY_TOKENS = ["Die", " Halle", " 4", " ist", " links", "."]
 MESSAGES = [
     Message("system", "Answer only from the passages."),
     Message("user", "Wo ist Halle 4?"),
     Message("assistant", "Bitte?"),
     Message("user", "Halle 4, bitte."),
 ]
-
-
-class StandIn(ThreadingHTTPServer):
-    """A loopback server playing an LLM backend; ``mode`` picks its behaviour, ``requests`` records calls."""
-
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.mode = "normal"
-        self.slow_s = 3.0
-        self.requests: list[dict[str, Any]] = []
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def handle_error(self, request: Any, client_address: Any) -> None:  # a client that gave up: not our concern
-        pass
-
-
-class Handler(BaseHTTPRequestHandler):
-    server: StandIn
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.server.requests.append(
-            {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
-        )
-        mode = self.server.mode
-        if mode == "slow":
-            time.sleep(self.server.slow_s)
-        if mode == "error500":
-            return self._send(500, "application/json", b'{"error": {"message": "model crashed"}}')
-        if mode == "garbage":
-            return self._send(200, "text/event-stream", b"data: <html>Bad Gateway</html>\n\n")
-        tokens = [] if mode == "empty" else REPLY_TOKENS
-        if self.path == "/v1/chat/completions":
-            return self._openai(body, tokens)
-        if self.path == "/api/chat":
-            return self._ollama(body, tokens)
-        return self._send(404, "text/plain", b"not found")
-
-    def _send(self, status: int, content_type: str, data: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _openai(self, body: dict[str, Any], tokens: list[str]) -> None:
-        base = {"id": "c1", "created": 0, "model": body["model"]}
-        if not body.get("stream"):
-            message = {"role": "assistant", "content": "".join(tokens)}
-            reply = {**base, "object": "chat.completion", "choices": [{"index": 0, "message": message}]}
-            return self._send(200, "application/json", json.dumps(reply).encode())
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.end_headers()
-        deltas = [{"role": "assistant", "content": t} for t in tokens] + [{}]
-        for i, delta in enumerate(deltas):
-            finish = "stop" if i == len(deltas) - 1 else None
-            choice = {"index": 0, "delta": delta, "finish_reason": finish}
-            chunk = {**base, "object": "chat.completion.chunk", "choices": [choice]}
-            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-            self.wfile.flush()
-            if self.server.mode == "trickle":
-                time.sleep(0.4)
-        self.wfile.write(b"data: [DONE]\n\n")
-
-    def _ollama(self, body: dict[str, Any], tokens: list[str]) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "application/x-ndjson")
-        self.end_headers()
-        for token in tokens:
-            line = {"model": body["model"], "message": {"role": "assistant", "content": token}, "done": False}
-            self.wfile.write(json.dumps(line).encode() + b"\n")
-            self.wfile.flush()
-        done = {"model": body["model"], "message": {"role": "assistant", "content": ""}, "done": True}
-        self.wfile.write(json.dumps({**done, "done_reason": "stop", "eval_count": len(tokens)}).encode() + b"\n")
-
-
-@pytest.fixture
-def stand_in() -> Iterator[StandIn]:
-    server = StandIn()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 def chat_settings(tmp_path: Path, **fields: Any) -> Settings:
