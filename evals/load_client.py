@@ -1,10 +1,12 @@
-"""The load benchmark's clients: streamed questions over SSE, timed at the client, and the server's RSS meanwhile."""
+"""The load benchmark's clients: streamed questions over SSE or through a screen's gradio queue, timed at the client,
+and the server's RSS meanwhile."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from contextlib import suppress
@@ -60,6 +62,7 @@ class Result:
     server_total_ms: float | None = None
     error: str | None = None
     server: str | None = None  # the URL asked, when the load goes round-robin to several servers
+    surface: str = "api"  # api (SSE on /api/chat), kiosk or widget (the screen's gradio queue)
 
 
 def rss_mb(pid: int) -> float | None:
@@ -123,6 +126,111 @@ async def ask(
     finally:
         result.total_ms = ms()
     return result
+
+
+# The status of the newest exchange of a rendered conversation (ui/render.py): <section class="fa-turn fa-done" …>
+_TURN_STATUS = re.compile(r'fa-turn fa-(queued|thinking|streaming|done|error)\\?"')
+
+
+@dataclass
+class Screen:
+    """How to ask on a mounted screen through its gradio queue, as its page does: the event of the send button."""
+
+    url: str  # the screen's mount point, e.g. http://127.0.0.1:7860/kiosk
+    fn_index: int
+    trigger_id: int
+    inputs: int  # the event's inputs: the conversation state (held by the server), then the question
+
+    @classmethod
+    async def find(cls, client: httpx.AsyncClient, url: str, name: str) -> Screen:
+        """Read the screen's gradio config: the send button (``fa-<name>-send``) and the event it triggers."""
+        config = (await client.get(f"{url}/{name}/config", timeout=30)).raise_for_status().json()
+        send = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == f"fa-{name}-send")
+        event = next(d for d in config["dependencies"] if [send, "click"] in [list(t) for t in d["targets"]])
+        return cls(f"{url}/{name}", int(event["id"]), send, len(event["inputs"]))
+
+
+async def ask_screen(
+    client: httpx.AsyncClient,
+    screen: Screen,
+    session: str,
+    item: Item,
+    result: Result,
+    timeout_s: float,
+    on_event: Callable[[], None] = lambda: None,
+) -> Result:
+    """One question through a screen's gradio queue in the visitor's ``session`` (its conversation): join, then read
+    the session's events until this one completes. The first token is the first rendering with the answer streaming
+    (or done); an error is a failed event, or an answer rendered as the screen's error message. Nothing raises."""
+    started = time.perf_counter()
+
+    def ms() -> float:
+        return (time.perf_counter() - started) * 1000
+
+    try:
+        async with asyncio.timeout(timeout_s):
+            body = {
+                "data": [None] * (screen.inputs - 1) + [item.question],
+                "event_data": None,
+                "fn_index": screen.fn_index,
+                "trigger_id": screen.trigger_id,
+                "session_hash": session,
+            }
+            joined = await client.post(f"{screen.url}/gradio_api/queue/join", json=body)
+            result.status = joined.status_code
+            event_id = joined.json().get("event_id") if joined.status_code == 200 else None
+            if event_id is None:
+                result.error = f"HTTP {joined.status_code}: queue/join: {joined.text[:200]}"
+                return result
+            await _screen_events(client, screen, session, event_id, result, ms, on_event)
+    except TimeoutError:
+        result.error = f"timeout: no whole answer after {timeout_s:g} s"
+    except (httpx.HTTPError, ValueError) as exc:
+        result.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        result.total_ms = ms()
+    return result
+
+
+async def _screen_events(
+    client: httpx.AsyncClient,
+    screen: Screen,
+    session: str,
+    event_id: str,
+    result: Result,
+    ms: Callable[[], float],
+    on_event: Callable[[], None],
+) -> None:
+    status = None
+    params = {"session_hash": session}
+    async with client.stream("GET", f"{screen.url}/gradio_api/queue/data", params=params) as response:
+        if response.status_code != 200:
+            result.error = f"HTTP {response.status_code}: queue/data: {(await response.aread())[:200]!r}"
+            return
+        parser = SseParser()
+        async for line in response.aiter_lines():
+            statuses = _TURN_STATUS.findall(line)
+            parsed = parser.feed(line)
+            if statuses:
+                status = statuses[-1]  # the newest exchange is the last one rendered
+                if status in ("streaming", "done"):
+                    result.first_token_ms = result.first_token_ms or ms()
+            if parsed is None or parsed[1].get("event_id") not in (event_id, None):
+                continue
+            message = parsed[1]
+            on_event()
+            result.first_event_ms = result.first_event_ms or ms()
+            if message.get("msg") == "estimation" and message.get("rank"):
+                result.queued_position = int(message["rank"]) + 1
+            if message.get("msg") == "process_completed":
+                if not message.get("success"):
+                    result.error = f"error event: {str(message.get('output'))[:200]}"
+                elif status != "done":
+                    result.error = f"error event: the screen shows the answer as {status}"
+                else:
+                    result.route = "screen"
+                return
+    result.error = "no done event: the stream ended early"
 
 
 @dataclass

@@ -16,6 +16,7 @@ import pytest
 
 from assistant.embedders import Embedder
 from assistant.env import set_offline_env
+from tests.llm_stand_in import StandIn
 
 set_offline_env()
 
@@ -107,35 +108,73 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.fixture
+def stand_in() -> Iterator[StandIn]:
+    """A stand-in LLM server on loopback (``tests/llm_stand_in.py``), stopped after the test."""
+    server = StandIn().start()
+    yield server
+    server.stop()
+
+
+class ChromaServer:
+    """A real `chroma run` on a loopback port, over one folder; ``stop`` and ``start`` again keep port and data."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.port = path, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout_s: float = 60) -> None:
+        import httpx
+
+        where = ["--path", str(self.path / "db"), "--host", "127.0.0.1", "--port", str(self.port)]
+        with open(self.path / "server.log", "ab") as log:
+            self._proc = subprocess.Popen(
+                [str(VENV_BIN / "chroma"), "run", *where],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+            )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"chroma run did not start: {(self.path / 'server.log').read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        """Terminate it (killed after 20 s) and wait until it is gone. Idempotent."""
+        if self._proc is None:
+            return
+        self._proc.terminate()
+        try:
+            self._proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait(timeout=20)
+        self._proc = None
+
+
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `chroma run` on loopback, for the whole session."""
-    path = tmp_path_factory.mktemp("chroma-server")
-    port = free_port()
-    log = open(path / "server.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [str(VENV_BIN / "chroma"), "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    import httpx
+    server = ChromaServer(tmp_path_factory.mktemp("chroma-server"))
+    server.start()
+    yield server.url
+    server.stop()
 
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError(f"chroma run did not start: {(path / 'server.log').read_text()[-2000:]}")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+
+@pytest.fixture
+def own_chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
+    """A `chroma run` of this test's own, which the test may stop and start again (the session's one is shared)."""
+    server = ChromaServer(tmp_path / "chroma")
+    server.path.mkdir()
+    server.start()
+    yield server
+    server.stop()
 
 
 class CachingEmbedder:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from assistant.chat_models import FakeChatModel, Message, make_chat_model
 from assistant.errors import AssistantError, ChatBackendError, ModelNotAvailable
 from assistant.settings import Settings
 from tests.conftest import free_port
-from tests.llm_stand_in import REPLY_TOKENS, StandIn, running_stand_in
+from tests.llm_stand_in import REPLY_TOKENS, StandIn
 
 ROOT = Path(__file__).resolve().parent.parent
 MESSAGES = [
@@ -23,12 +22,6 @@ MESSAGES = [
     Message("assistant", "Bitte?"),
     Message("user", "Halle 4, bitte."),
 ]
-
-
-@pytest.fixture
-def stand_in() -> Iterator[StandIn]:
-    with running_stand_in() as server:
-        yield server
 
 
 def chat_settings(tmp_path: Path, **fields: Any) -> Settings:
