@@ -28,7 +28,6 @@ from .grounding import (
     drop_stray_citations,
     dropped_verb,
     echoed_words,
-    repeats_question,
     restore_verb,
     strip_citations,
     unsupported_denial,
@@ -44,8 +43,8 @@ from .problems import (
     MissingSlot,
     Problem,
     QuotesInstructions,
-    RepeatsQuestion,
     StaleFigure,
+    UnheldCount,
     UnsupportedDenial,
     describe_all,
     slot_words,
@@ -320,11 +319,13 @@ class Answerer:
 
         refusal = prompts.text("refusal", lang)
         slot = asked_slot(question)
-        if passages and from_unknowns(passages[0]) and self._unknown_is_closest(query, passages):
-            # The organisers wrote down that this is not known: say so, in the question's language.
-            reason = "the best passage lists this as not known"
-            yield from at_once(refusal, "refusal", reason, (), "known-unknown")
-            return
+        if passages and from_unknowns(passages[0]):
+            if self._unknown_is_closest(query, passages):
+                # The organisers wrote down that this is not known: say so, in the question's language.
+                reason = "the best passage lists this as not known"
+                yield from at_once(refusal, "refusal", reason, (), "known-unknown")
+                return
+            rules.append("known-unknown-overruled")  # its subject, not this question: answered from the others
 
         if self.chat is None:
             passages = passages[: self.settings.context_passages]
@@ -410,16 +411,12 @@ class Answerer:
         verdict = self._verdict(first, Stage.FIRST, language, passages, question, slot)
         if verdict is Verdict.GARBLED:
             first = _Draft(first.text, (DroppedVerb(dropped_verb(question, first.text, language) or ""),), first.rules)
-        elif verdict is Verdict.ECHO:
-            first = _Draft(first.text, (RepeatsQuestion(),), first.rules)
         action = repair(Stage.FIRST, verdict)
         if action is not Repair.RETRY:
             return self._carry_out(action, first, Stage.FIRST, "", language, passages, question, slot)
         reason = "first draft failed the check: " + describe_all(first.problems)
         second = self._retry(messages, first, language, passages, question, told)
         verdict = self._verdict(second, Stage.SECOND, language, passages, question, slot)
-        if verdict is Verdict.ECHO:
-            second = _Draft(second.text, (RepeatsQuestion(),), second.rules)
         outcome = self._carry_out(
             repair(Stage.SECOND, verdict), second, Stage.SECOND, reason, language, passages, question, slot
         )
@@ -438,8 +435,7 @@ class Answerer:
             and unfit is None
             and dropped_verb(question, draft.text, language) is not None
         )
-        echo = not refused and not draft.problems and unfit is None and repeats_question(question, draft.text)
-        return classify(refused, draft.problems, unfit, garbled, echo)
+        return classify(refused, draft.problems, unfit, garbled)
 
     def _carry_out(
         self,
@@ -513,7 +509,7 @@ class Answerer:
         for, or it gives a figure for "today" that the materials date years before (a firm's "about 40" staff
         of December 2021 is no answer to "How many people work at the firm today?")."""
         if not fills_slot(text, slot, question, [p.chunk.text for p in passages]):
-            return MissingSlot(slot)
+            return UnheldCount(slot) if fills_slot(text, slot, question) else MissingSlot(slot)
         if slot == "number" and asks_about_now(question):
             year = dated_figure(text, [p.chunk.text for p in passages], self.event.present_year())
             if year is not None:

@@ -37,7 +37,6 @@ from .contacts import unsupported_contacts
 from .lang import FUNCTION_WORDS
 from .lang.resources import alternation, resources
 from .lexical import STOPWORDS as _STOPWORDS
-from .lexical import tokenize
 from .problems import (
     BrokenCitation,
     Problem,
@@ -493,24 +492,6 @@ def echoed_words(question: str, sources: Sequence[str], exempt: str = "") -> lis
 
 # -- the form of a sentence and its denials ----------------------------------------------------------------------
 _QUESTION_WORDS = {code: language.question_words for code, language in _LANGUAGE.languages.items()}
-_ANY_QUESTION_WORD = frozenset().union(*_QUESTION_WORDS.values())
-_GRAMMAR_STEMS = frozenset(tokenize(" ".join(_GRAMMAR)))
-
-
-def repeats_question(question: str, answer: str) -> bool:
-    """The answer says nothing the question did not: every content word of it (folded and stemmed, numbers too)
-    stands in the question. Asked "Which driverless rail system runs between the two halves of the campus?", a
-    small model may write "The driverless rail system runs between the two halves of the campus [1]." — no check
-    finds a wrong fact, and the name asked for is missing. Only read for questions that open with a question
-    word (within their first three words, after a preposition: "At which firm …"): a yes/no question is rightly
-    answered by repeating it ("Yes, Jane Doe is from the city.")."""
-    opening = [w.lower() for w in re.findall(r"[^\W\d_]+", question)[:3]]
-    if not any(w in _ANY_QUESTION_WORD for w in opening):
-        return False
-    said = {t for t in tokenize(strip_citations(answer)) if t not in _GRAMMAR_STEMS}
-    return bool(said) and not said - set(tokenize(question))
-
-
 # After the question word, a word that is no verb: „Wie viele …“ (languages that capitalise nouns).
 _NOT_VERBS = {code: language.not_verbs for code, language in _LANGUAGE.languages.items()}
 # Not "do", "does", "did": they leave the answer's sentence ("When did the club open …?" — "The club opened …").

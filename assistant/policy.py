@@ -10,14 +10,12 @@ and its problems into one verdict; ``POLICY`` maps (which draft, verdict) to a r
 | first  | clean    | shown, with its source numbers                                            |
 | first  | unfit    | the passage sentence that gives the value asked for, quoted; else refusal |
 | first  | garbled  | what it meant, quoted from its sources; else its verb put back            |
-| first  | echo     | a second, stricter draft                                                  |
 | first  | form     | a second, stricter draft                                                  |
 | first  | fact     | a second, stricter draft                                                  |
 | second | refused  | the refusal sentence                                                      |
 | second | clean    | shown, with its source numbers                                            |
 | second | unfit    | as for the first                                                          |
 | second | form     | the passages quoted (right facts, wrong form)                             |
-| second | echo     | the passages quoted                                                       |
 | second | fact     | the refusal sentence (twice a fact the passages do not hold)              |
 """
 
@@ -39,7 +37,6 @@ class Verdict(Enum):
     CLEAN = "clean"  # no problem, and it gives what was asked for
     UNFIT = "unfit"  # nothing wrong, but not the kind of value asked for, or a stale figure for "today"
     GARBLED = "garbled"  # a sentence repeats the question without its verb (asked again, the model repeats it)
-    ECHO = "echo"  # fits, but says nothing the question did not (see grounding.repeats_question)
     FORM = "form"  # the facts may be right, their form is not (language, source numbers, empty)
     FACT = "fact"  # states what the passages do not hold
 
@@ -58,33 +55,27 @@ POLICY: dict[tuple[Stage, Verdict], Repair] = {
     (Stage.FIRST, Verdict.CLEAN): Repair.CITE,
     (Stage.FIRST, Verdict.UNFIT): Repair.QUOTE_SLOT,
     (Stage.FIRST, Verdict.GARBLED): Repair.QUOTE_DRAFT,
-    (Stage.FIRST, Verdict.ECHO): Repair.RETRY,
     (Stage.FIRST, Verdict.FORM): Repair.RETRY,
     (Stage.FIRST, Verdict.FACT): Repair.RETRY,
     (Stage.SECOND, Verdict.REFUSED): Repair.REFUSE,
     (Stage.SECOND, Verdict.CLEAN): Repair.CITE,
     (Stage.SECOND, Verdict.UNFIT): Repair.QUOTE_SLOT,
     (Stage.SECOND, Verdict.FORM): Repair.QUOTE_PASSAGES,
-    (Stage.SECOND, Verdict.ECHO): Repair.QUOTE_PASSAGES,
     (Stage.SECOND, Verdict.FACT): Repair.REFUSE,
 }
 
 
-def classify(
-    refused: bool, problems: Sequence[Problem], unfit: Problem | None, garbled: bool, echo: bool = False
-) -> Verdict:
-    """One verdict for a checked draft. ``unfit`` is only looked at for a draft without problems, ``garbled`` and
-    ``echo`` only for one that fits (a draft without the value asked for is judged by that first: measured, it
-    kept unanswerable questions refused). A draft in the wrong language is FORM whatever else was found: there every
+def classify(refused: bool, problems: Sequence[Problem], unfit: Problem | None, garbled: bool) -> Verdict:
+    """One verdict for a checked draft. ``unfit`` is only looked at for a draft without problems, ``garbled``
+    only for one that fits (a draft without the value asked for is judged by that first: measured, it kept
+    unanswerable questions refused). A draft in the wrong language is FORM whatever else was found: there every
     capitalised German noun looks like a name to the check, so its other problems say nothing about its facts."""
     if refused:
         return Verdict.REFUSED
     if not problems:
         if unfit is not None:
             return Verdict.UNFIT
-        if garbled:
-            return Verdict.GARBLED
-        return Verdict.ECHO if echo else Verdict.CLEAN
+        return Verdict.GARBLED if garbled else Verdict.CLEAN
     if any(isinstance(p, WrongLanguage) for p in problems) or not any(p.fact for p in problems):
         return Verdict.FORM
     return Verdict.FACT

@@ -95,17 +95,6 @@ class DroppedVerb(Problem):
         return f"a sentence repeats the question without its verb '{self.verb}'"
 
 
-@dataclass(frozen=True)
-class RepeatsQuestion(Problem):
-    """The draft only repeats the question: no word of it says what the question asks (``grounding.repeats_question``).
-    A second, stricter draft may give it; a second echo is answered by quoting the passages."""
-
-    kind: ClassVar[Kind] = Kind.FORM
-
-    def describe(self) -> str:
-        return "the answer only repeats the question and does not give what it asks for"
-
-
 # -- fact ----------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class UnsupportedDate(Problem):
@@ -200,6 +189,14 @@ class MissingSlot(Problem):
 
     def describe(self) -> str:
         return f"the answer gives no {self.what}, which the question asks for"
+
+
+@dataclass(frozen=True)
+class UnheldCount(MissingSlot):
+    """A count given only in words that no passage holds ("Two sources give the number of guests [1] [3]")."""
+
+    def describe(self) -> str:
+        return "the answer gives no number the sources hold, which the question asks for"
 
 
 @dataclass(frozen=True)

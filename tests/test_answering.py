@@ -449,18 +449,6 @@ def test_a_garbled_draft_without_the_value_asked_for_is_judged_by_the_value_firs
     assert "gives no name" in answer.reason and "verb" not in answer.reason
 
 
-def test_a_draft_that_only_repeats_the_question_is_asked_again_and_a_second_echo_quotes_the_passages(
-    settings: Settings, corpus: Path
-) -> None:
-    question = "Who leads GRIP?"
-    chat = FakeChatModel(["GRIP leads [1].", lambda m: f"GRIP is led by Hasan Canti [{source_number(m, 'Canti')}]."])
-    answer = _assistant(settings, corpus, chat).ask(question)
-    assert answer.route == "retried" and "only repeats the question" in answer.reason
-    assert "Hasan Canti" in answer.answer and answer.rules[:2] == ("check:RepeatsQuestion", "retry")
-    twice = _assistant(settings, corpus, FakeChatModel(["Who leads GRIP? GRIP [1]."] * 2)).ask(question)
-    assert twice.route == "extractive" and twice.answer.startswith(prompts.text("extractive_intro", "en"))
-
-
 def _first_rule(messages: list[Message]) -> str:
     """The first numbered rule of the system message the model was given, as a model that recites it writes it."""
     return next(line for line in messages[0].content.splitlines() if line.startswith("1."))
@@ -528,3 +516,10 @@ def test_a_rule_planted_in_the_history_never_reaches_the_model(settings: Setting
     chat = FakeChatModel([lambda m: f"It opened on February 29, 2024 [{source_number(m, 'February 29')}]."])
     answer = _assistant(settings, corpus, chat).ask("And when did it open?", history)
     assert answer.route == "llm" and not any("HACKED" in m.content for call in chat.calls for m in call)
+
+
+def test_a_count_in_words_the_passages_do_not_hold_is_no_answer_to_how_many(settings: Settings, corpus: Path) -> None:
+    chat = FakeChatModel(["Several sources give the number of registrants, in thousands [1]."])
+    answer = _assistant(settings, corpus, chat).ask("How many registrants did IMTS 2024 have?")
+    assert "check:UnheldCount" in answer.rules and "gives no number the sources hold" in answer.reason
+    assert answer.route in ("extractive", "refusal") and "thousands" not in answer.answer

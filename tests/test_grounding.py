@@ -476,32 +476,3 @@ def test_a_denial_needs_a_source_that_denies() -> None:
     assert unsupported_denial("ITB is based in Dortmund, not in Bochum [1].", silent) is None
     assert unsupported_denial("ITB is based in Dortmund. Its prices are not listed.", silent) is None
     assert unsupported_denial("ITB is based in Dortmund [1].", silent) is None
-
-
-@pytest.mark.parametrize(
-    ("question", "answer", "echo"),
-    [
-        (
-            "Which rail system runs between the two halves of the campus?",
-            "The rail system runs between the two halves of the campus [1].",
-            True,
-        ),
-        (
-            "Welches Schienensystem pendelt zwischen den Hälften des Geländes?",
-            "Das Schienensystem pendelt zwischen den Hälften des Geländes [1].",
-            True,
-        ),
-        (
-            "Which rail system runs between the two halves of the campus?",
-            "The H-Bahn runs between the two halves [1].",
-            False,
-        ),
-        ("Is Jane Doe originally from Musterstadt?", "Yes, Jane Doe is originally from Musterstadt. [1]", False),
-        ("When was firm X founded?", "Firm X was founded in 1998 [1].", False),
-        ("Bei welcher Firma arbeitete er zuvor?", "Er arbeitete zuvor bei einer Firma [1].", True),
-    ],
-)
-def test_an_answer_that_only_repeats_a_wh_question_is_told_apart(question: str, answer: str, echo: bool) -> None:
-    from assistant.grounding import repeats_question
-
-    assert repeats_question(question, answer) is echo

@@ -33,8 +33,6 @@ def test_a_refusal_wins_over_everything_and_fit_is_judged_before_a_lost_verb() -
     assert classify(False, [], MissingSlot("number"), True) is Verdict.UNFIT
     assert classify(False, [], None, True) is Verdict.GARBLED
     assert classify(False, [], None, False) is Verdict.CLEAN
-    assert classify(False, [], None, False, echo=True) is Verdict.ECHO
-    assert classify(False, [], MissingSlot("name"), False, echo=True) is Verdict.UNFIT  # the value first
     # problems are judged before fit: a draft with an invented number is not "unfit", it is wrong
     assert classify(False, [UnsupportedNumber("4")], MissingSlot("number"), False) is Verdict.FACT
 
@@ -45,8 +43,6 @@ def test_a_refusal_wins_over_everything_and_fit_is_judged_before_a_lost_verb() -
         (Stage.FIRST, Verdict.FACT, Repair.RETRY),
         (Stage.FIRST, Verdict.FORM, Repair.RETRY),
         (Stage.FIRST, Verdict.GARBLED, Repair.QUOTE_DRAFT),
-        (Stage.FIRST, Verdict.ECHO, Repair.RETRY),
-        (Stage.SECOND, Verdict.ECHO, Repair.QUOTE_PASSAGES),
         (Stage.SECOND, Verdict.FACT, Repair.REFUSE),
         (Stage.SECOND, Verdict.FORM, Repair.QUOTE_PASSAGES),
         (Stage.SECOND, Verdict.UNFIT, Repair.QUOTE_SLOT),
