@@ -20,7 +20,7 @@ from .citing import evidence, recite, with_citations
 from .errors import ConfigError, ModelNotAvailable
 from .event import EventProfile, neutral
 from .extractive import draft_quote, extractive_answer, slot_quote
-from .focus import select_context, unknown_is_closest
+from .focus import select_context
 from .grounding import (
     check_answer,
     cited_indices,
@@ -320,12 +320,10 @@ class Answerer:
         refusal = prompts.text("refusal", lang)
         slot = asked_slot(question)
         if passages and from_unknowns(passages[0]):
-            if self._unknown_is_closest(query, passages):
-                # The organisers wrote down that this is not known: say so, in the question's language.
-                reason = "the best passage lists this as not known"
-                yield from at_once(refusal, "refusal", reason, (), "known-unknown")
-                return
-            rules.append("known-unknown-overruled")  # its subject, not this question: answered from the others
+            # The organisers wrote down that this is not known: say so, in the question's language.
+            reason = "the best passage lists this as not known"
+            yield from at_once(refusal, "refusal", reason, (), "known-unknown")
+            return
 
         if self.chat is None:
             passages = passages[: self.settings.context_passages]
@@ -552,12 +550,6 @@ class Answerer:
         order = [by_id[cid] for cid in sorted(fused, key=lambda cid: -fused[cid])]
         chosen = {c.id for c in diversify([p.chunk for p in order], pool, cap)}
         return [p for p in order if p.chunk.id in chosen]
-
-    def _unknown_is_closest(self, query: str, passages: Sequence[Passage]) -> bool:
-        """The pool's sentence closest to the question says what the materials do not know (``focus``): the
-        not-known section that ranks first is about this question, not only about its subject."""
-        flags = [from_unknowns(p) for p in passages]
-        return unknown_is_closest(query, passages, self.retriever.embedder, flags)
 
     def _topic(self, previous: str) -> str | None:
         """What a follow-up is about, as the model is told: the organisation of the passage that best answers the

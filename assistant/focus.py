@@ -114,28 +114,6 @@ def select_context(
     ]
 
 
-def unknown_is_closest(question: str, passages: Sequence[Passage], embedder: Embedder, unknown: Sequence[bool]) -> bool:
-    """Whether the sentence closest in meaning to ``question`` among the ``passages`` is one that says what the
-    materials do not know (a sentence of a section flagged in ``unknown``, or one that says so itself).
-
-    A "What is not known" section ranks high for every question about its subject; it answers only those whose
-    closest sentence it holds. „Bei welchem Sportartikelkonzern stand der Leiter des Büros zuvor unter Vertrag?“
-    finds the office's not-known section (its address, its staff) first, and the answer in the next passage."""
-    query = np.asarray(embedder.embed_query(question), dtype=np.float32)
-    best_known, best_unknown = -2.0, -2.0
-    for passage, flagged in zip(passages, unknown, strict=True):
-        split = split_sentences(passage.chunk.text)
-        vectors = sentence_vectors(passage.chunk, len(split), query.shape[0])
-        if vectors is None:
-            vectors = embed_sentences(embedder, [passage.chunk], [split])[0]
-        for sentence, similarity in zip(split, (vectors @ query).tolist(), strict=True):
-            if flagged or says_unknown(sentence):
-                best_unknown = max(best_unknown, similarity)
-            else:
-                best_known = max(best_known, similarity)
-    return best_unknown >= best_known
-
-
 def embed_sentences(embedder: Embedder, chunks: Sequence[Chunk], split: Sequence[list[str]]) -> list[np.ndarray]:
     """The vectors of each chunk's sentences (``split``), one matrix per chunk, in one call to the embedder; each
     sentence with its chunk's title, as the document prompt wants."""

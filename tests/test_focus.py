@@ -163,16 +163,3 @@ def test_a_sentence_said_already_in_the_other_language_takes_no_place() -> None:
     )
     both = " ".join(_texts(select_context(question, [english, same_language], FakeEmbedder(), 2, 3)))
     assert both.count("Hasan Canti") == 2
-
-
-def test_a_not_known_section_answers_only_the_questions_whose_closest_sentence_it_holds() -> None:
-    from assistant.focus import unknown_is_closest
-
-    embedder = FakeEmbedder()
-    unknown = _passage("The exact address of the office and the number of its staff are not in the sources.")
-    known = _passage("Before joining the club, the head of the office worked for a sporting goods firm for 16 years.")
-    pool, flags = [unknown, known], [True, False]
-    assert unknown_is_closest("What is the exact address of the office?", pool, embedder, flags)
-    assert not unknown_is_closest(
-        "Which sporting goods firm did the head of the office work for?", pool, embedder, flags
-    )
