@@ -28,7 +28,6 @@ from .grounding import (
     drop_stray_citations,
     dropped_verb,
     echoed_words,
-    restore_verb,
     strip_citations,
     unsupported_denial,
 )
@@ -487,19 +486,17 @@ class Answerer:
         self, draft: _Draft, language: str, passages: Sequence[Passage], question: str, slot: str | None
     ) -> _Outcome:
         """A garbled sentence (see ``grounding.dropped_verb``): what it meant, quoted from its sources; where no
-        quote in the answer's language gives it, the verb put back after its subject, or the draft as written."""
+        quote in the answer's language gives it, the draft as written."""
         reason = "first draft failed the check: " + describe_all(draft.problems)
         intro = prompts.text("extractive_intro", language)
         quote = draft_quote(draft.text, passages, cite_numbers(draft.text, passages, language), language, intro)
         if quote is not None and fills_slot(quote[0], slot, question):
             reason += "; quoted what it says"
             return _Outcome(quote[0], "extractive", reason, quote[1], reason, ("check:DroppedVerb", "quote-draft"))
-        mended = restore_verb(question, draft.text, language)
-        text, numbers, cite_rules = with_citations(mended or draft.text, passages, language)
-        reason += "; no quote in the answer's language gives its facts"
-        reason += "; the verb put back after its subject" if mended else "; shown as written"
-        rule = "restore-verb" if mended else "garbled-as-written"
-        return _Outcome(text, "llm", reason, numbers, reason, (*draft.rules, "check:DroppedVerb", rule, *cite_rules))
+        text, numbers, cite_rules = with_citations(draft.text, passages, language)
+        reason += "; no quote in the answer's language gives its facts; shown as written"
+        rules = (*draft.rules, "check:DroppedVerb", "garbled-as-written", *cite_rules)
+        return _Outcome(text, "llm", reason, numbers, reason, rules)
 
     # -- steps -----------------------------------------------------------------------------------------
     def _unfit(self, text: str, question: str, slot: str | None, passages: Sequence[Passage]) -> Problem | None:

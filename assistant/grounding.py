@@ -514,35 +514,6 @@ def dropped_verb(question: str, answer: str, language: str) -> str | None:
     return echo[0] if echo else None
 
 
-def restore_verb(question: str, answer: str, language: str) -> str | None:
-    """``answer`` with the verb that :func:`dropped_verb` finds missing put back after the subject, where the
-    question names one: a name, with or without an article, that the echo repeats word for word, once, before a word
-    in lower case — "Yes, Jane Doe originally from the city." to "Yes, Jane Doe is originally from the city.",
-    „Das Institut X im Herbst 2022 um.“ to „Das Institut X zog im Herbst 2022 um.“ (the verb second, as German
-    wants it). None when there is no such echo or no such subject: the sentence is only mended where the question
-    says where its verb goes."""
-    echo = _verb_echo(question, answer, language)
-    if echo is None:
-        return None
-    verb, after, sentence = echo
-    subject: list[str] = []
-    for k, word in enumerate(after):  # an article, then capitalised words and numbers
-        if not ((k == 0 and word.lower() in _ARTICLES) or word[:1].isupper() or word[:1].isdigit()):
-            break
-        subject.append(word)
-    names = [w for w in subject if w.lower() not in _ARTICLES]
-    if not names or len(subject) >= len(after):  # no predicate after the name
-        return None
-    # the name, then a word in lower case (or a number): where the predicate begins
-    pattern = r"\b(" + r"\s+".join(re.escape(w) for w in names) + r")(\s+)(?=[^\W\d_A-ZÄÖÜ]|\d)"
-    if len(re.findall(pattern, sentence)) != 1 or len(re.findall(pattern, answer)) != 1:
-        return None
-    return re.sub(pattern, lambda m: m.group(1) + " " + verb.lower() + m.group(2), answer, count=1)
-
-
-_ARTICLES = frozenset(_LANGUAGE.words("articles"))
-
-
 def _verb_echo(question: str, answer: str, language: str) -> tuple[str, list[str], str] | None:
     """The question's verb, its words after the verb, and the answer's sentence that repeats them without it."""
     words = re.findall(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*|\d+", question)

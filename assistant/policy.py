@@ -9,7 +9,7 @@ and its problems into one verdict; ``POLICY`` maps (which draft, verdict) to a r
 | first  | refused  | the refusal sentence                                                      |
 | first  | clean    | shown, with its source numbers                                            |
 | first  | unfit    | the passage sentence that gives the value asked for, quoted; else refusal |
-| first  | garbled  | what it meant, quoted from its sources; else its verb put back            |
+| first  | garbled  | what it meant, quoted from its sources; else as written                   |
 | first  | form     | a second, stricter draft                                                  |
 | first  | fact     | a second, stricter draft                                                  |
 | second | refused  | the refusal sentence                                                      |

@@ -416,21 +416,16 @@ def test_a_draft_that_repeats_the_question_without_its_verb_gives_way_to_what_it
     assert len(chat.calls) == 1  # asked again, the model writes the same: no second draft
 
 
-def test_a_garbled_draft_whose_sources_are_in_another_language_gets_its_verb_back(
+def test_a_garbled_draft_whose_sources_are_in_another_language_is_shown_as_written(
     settings: Settings, corpus: Path
 ) -> None:
-    chat = FakeChatModel(
-        ["Yes, Hasan Canti the managing partner of GRIP. [1]", "Yes, the head of GRIP Hasan Canti. [1]"]
-    )
-    a = _assistant(settings, corpus, chat)
-    answer = a.ask("Is Hasan Canti the managing partner of GRIP?")
+    """No quote in the visitor's language gives what it meant; putting the verb back (a rule of earlier sessions)
+    changed no answer off the tune part and was deleted."""
+    chat = FakeChatModel(["Yes, Hasan Canti the managing partner of GRIP. [1]"])
+    answer = _assistant(settings, corpus, chat).ask("Is Hasan Canti the managing partner of GRIP?")
     assert answer.route == "llm" and "no quote in the answer's language" in answer.reason
-    assert answer.answer.startswith("Yes, Hasan Canti is the managing partner of GRIP.")
-    assert "verb put back" in answer.reason
-    # where the question names no subject to put the verb after, the draft is shown as written
-    answer = a.ask("Is the head of GRIP Hasan Canti?")
-    assert answer.route == "llm" and "shown as written" in answer.reason
-    assert answer.answer.startswith("Yes, the head of GRIP Hasan Canti.")
+    assert answer.answer.startswith("Yes, Hasan Canti the managing partner of GRIP.")
+    assert "shown as written" in answer.reason and answer.rules[-1] != "retry"
 
 
 def test_a_denial_the_sources_do_not_make_ends_in_the_refusal(settings: Settings, corpus: Path) -> None:
