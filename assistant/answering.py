@@ -404,35 +404,33 @@ class Answerer:
     ) -> _Outcome:
         """The checked first draft, repaired as ``policy.POLICY`` says; a retry asks the model once more."""
         told = _Told(instruction_wording(language, self.settings, self.event), messages[0].content)
-        first = self._judge(text, passages, language, question, told)
-        verdict = self._verdict(first, Stage.FIRST, language, passages, question, slot)
-        if verdict is Verdict.GARBLED:
-            first = _Draft(first.text, (DroppedVerb(dropped_verb(question, first.text, language) or ""),), first.rules)
+        verdict, first = self._verdict(
+            self._judge(text, passages, language, question, told), Stage.FIRST, language, passages, question, slot
+        )
         action = repair(Stage.FIRST, verdict)
         if action is not Repair.RETRY:
             return self._carry_out(action, first, Stage.FIRST, "", language, passages, question, slot)
         reason = "first draft failed the check: " + describe_all(first.problems)
         second = self._retry(messages, first, language, passages, question, told)
-        verdict = self._verdict(second, Stage.SECOND, language, passages, question, slot)
+        verdict, second = self._verdict(second, Stage.SECOND, language, passages, question, slot)
         outcome = self._carry_out(
             repair(Stage.SECOND, verdict), second, Stage.SECOND, reason, language, passages, question, slot
         )
-        checks = tuple(f"check:{type(p).__name__}" for p in first.problems)
-        return replace(outcome, rules=(*first.rules, *checks, "retry", *outcome.rules))
+        return replace(outcome, rules=(*first.rules, *_check_rules(first.problems), "retry", *outcome.rules))
 
     def _verdict(
         self, draft: _Draft, stage: Stage, language: str, passages: Sequence[Passage], question: str, slot: str | None
-    ) -> Verdict:
+    ) -> tuple[Verdict, _Draft]:
+        """The draft's verdict, and the draft with what made it unfit or garbled as its problem (the repair reads it
+        there, so nothing is checked twice)."""
         refused = is_refusal(draft.text, language)
         unfit = None if draft.problems or refused else self._unfit(draft.text, question, slot, passages)
-        garbled = (
-            stage is Stage.FIRST
-            and not refused
-            and not draft.problems
-            and unfit is None
-            and dropped_verb(question, draft.text, language) is not None
-        )
-        return classify(refused, draft.problems, unfit, garbled)
+        verb = None
+        if stage is Stage.FIRST and not refused and not draft.problems and unfit is None:
+            verb = dropped_verb(question, draft.text, language)
+        verdict = classify(refused, draft.problems, unfit, verb is not None)
+        found = unfit if verdict is Verdict.UNFIT else DroppedVerb(verb) if verb is not None else None
+        return verdict, (_Draft(draft.text, (found,), draft.rules) if found is not None else draft)
 
     def _carry_out(
         self,
@@ -456,25 +454,22 @@ class Answerer:
                 return _Outcome(refusal, "refusal", reason, (), replaced, normalised)
             why = "; the second draft refused" if not draft.problems else "; second draft failed too: "
             full = reason + (why if not draft.problems else why + describe_all(draft.problems))
-            checks = tuple(f"check:{type(p).__name__}" for p in draft.problems)
-            return _Outcome(refusal, "refusal", full, (), reason if not draft.problems else full, checks)
+            replaced = reason if not draft.problems else full
+            return _Outcome(refusal, "refusal", full, (), replaced, _check_rules(draft.problems))
         if action is Repair.CITE:
             text, numbers, cite_rules = with_citations(draft.text, passages, language)
             if stage is Stage.FIRST:
                 return _Outcome(text, "llm", "check passed", numbers, None, (*rules, *cite_rules))
             return _Outcome(text, "retried", reason, numbers, reason, (*rules, *cite_rules))
         if action is Repair.QUOTE_SLOT:
-            unfit = self._unfit(draft.text, question, slot, passages)
-            assert unfit is not None
-            why = unfit.describe() if stage is Stage.FIRST else f"{reason}; {unfit.describe()}"
+            why = describe_all(draft.problems) if stage is Stage.FIRST else f"{reason}; {describe_all(draft.problems)}"
             text, route, numbers, why = self._instead(question, slot, passages, language, why)
-            check = f"check:{type(unfit).__name__}"
-            return _Outcome(text, route, why, numbers, why, (check, f"{action.value}:{route}"))
+            return _Outcome(text, route, why, numbers, why, (*_check_rules(draft.problems), f"{action.value}:{route}"))
         if action is Repair.QUOTE_DRAFT:
             return self._quote_draft(draft, language, passages, question, slot)
         # Repair.QUOTE_PASSAGES: right facts in the wrong form, twice
         why = reason + "; second draft failed too: " + describe_all(draft.problems)
-        checks = tuple(f"check:{type(p).__name__}" for p in draft.problems)
+        checks = _check_rules(draft.problems)
         text, route, numbers = self._quoted(question, passages, language)
         if route != "refusal" and not fills_slot(text, slot, question):
             text, route, numbers, why = self._instead(
@@ -492,10 +487,12 @@ class Answerer:
         quote = draft_quote(draft.text, passages, cite_numbers(draft.text, passages, language), language, intro)
         if quote is not None and fills_slot(quote[0], slot, question):
             reason += "; quoted what it says"
-            return _Outcome(quote[0], "extractive", reason, quote[1], reason, ("check:DroppedVerb", "quote-draft"))
+            return _Outcome(
+                quote[0], "extractive", reason, quote[1], reason, (*_check_rules(draft.problems), "quote-draft")
+            )
         text, numbers, cite_rules = with_citations(draft.text, passages, language)
         reason += "; no quote in the answer's language gives its facts; shown as written"
-        rules = (*draft.rules, "check:DroppedVerb", "garbled-as-written", *cite_rules)
+        rules = (*draft.rules, *_check_rules(draft.problems), "garbled-as-written", *cite_rules)
         return _Outcome(text, "llm", reason, numbers, reason, rules)
 
     # -- steps -----------------------------------------------------------------------------------------
@@ -668,6 +665,11 @@ class _Slot:
 
     def __exit__(self, *exc: object) -> None:
         self.owner._lock.release()
+
+
+def _check_rules(problems: Sequence[Problem]) -> tuple[str, ...]:
+    """The census names of the checks that found ``problems`` ("check:UnsupportedNumber")."""
+    return tuple(f"check:{type(p).__name__}" for p in problems)
 
 
 def _declined(question: str) -> tuple[str, str, str] | None:
