@@ -8,8 +8,8 @@ import itertools
 import json
 import re
 import time
-from collections.abc import Callable, Sequence
-from contextlib import suppress
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,26 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
+@asynccontextmanager
+async def _timed(result: Result, timeout_s: float) -> AsyncIterator[Callable[[], float]]:
+    """One question's stopwatch (milliseconds since it was asked), its time limit, and what ends it early written
+    into ``result.error``: a client that nothing raises out of (but cancellation)."""
+    started = time.perf_counter()
+
+    def ms() -> float:
+        return (time.perf_counter() - started) * 1000
+
+    try:
+        async with asyncio.timeout(timeout_s):
+            yield ms
+    except TimeoutError:
+        result.error = f"timeout: no whole answer after {timeout_s:g} s"
+    except (httpx.HTTPError, ValueError) as exc:
+        result.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        result.total_ms = ms()
+
+
 async def ask(
     client: httpx.AsyncClient,
     url: str,
@@ -85,46 +105,34 @@ async def ask(
     on_event: Callable[[], None] = lambda: None,
 ) -> Result:
     """One streamed question; every failure ends in ``result.error``, nothing raises (but cancellation)."""
-    started = time.perf_counter()
-
-    def ms() -> float:
-        return (time.perf_counter() - started) * 1000
-
-    try:
-        async with asyncio.timeout(timeout_s):
-            body = {"question": item.question, "history": []}
-            headers = {"Accept": "text/event-stream"}
-            async with client.stream("POST", f"{url}/api/chat", json=body, headers=headers) as response:
-                result.status = response.status_code
-                if response.status_code != 200:
-                    text = (await response.aread()).decode(errors="replace")
-                    result.error = f"HTTP {response.status_code}: {text[:200]}"
-                    return result
-                parser = SseParser()
-                async for line in response.aiter_lines():
-                    parsed = parser.feed(line)
-                    if parsed is None:
-                        continue
-                    event, data = parsed
-                    on_event()
-                    result.first_event_ms = result.first_event_ms or ms()
-                    if event == "queued":
-                        result.queued_position = data.get("position")
-                    elif event in ("token", "replace", "done"):
-                        result.first_token_ms = result.first_token_ms or ms()
-                    if event == "done":
-                        result.route = data.get("route")
-                        result.server_total_ms = (data.get("timings") or {}).get("total_ms")
-                    elif event == "error":
-                        result.error = f"error event: {data.get('error')}"
-                if result.route is None and result.error is None:
-                    result.error = "no done event: the stream ended early"
-    except TimeoutError:
-        result.error = f"timeout: no whole answer after {timeout_s:g} s"
-    except (httpx.HTTPError, ValueError) as exc:
-        result.error = f"{type(exc).__name__}: {exc}"
-    finally:
-        result.total_ms = ms()
+    async with _timed(result, timeout_s) as ms:
+        body = {"question": item.question, "history": []}
+        headers = {"Accept": "text/event-stream"}
+        async with client.stream("POST", f"{url}/api/chat", json=body, headers=headers) as response:
+            result.status = response.status_code
+            if response.status_code != 200:
+                text = (await response.aread()).decode(errors="replace")
+                result.error = f"HTTP {response.status_code}: {text[:200]}"
+                return result
+            parser = SseParser()
+            async for line in response.aiter_lines():
+                parsed = parser.feed(line)
+                if parsed is None:
+                    continue
+                event, data = parsed
+                on_event()
+                result.first_event_ms = result.first_event_ms or ms()
+                if event == "queued":
+                    result.queued_position = data.get("position")
+                elif event in ("token", "replace", "done"):
+                    result.first_token_ms = result.first_token_ms or ms()
+                if event == "done":
+                    result.route = data.get("route")
+                    result.server_total_ms = (data.get("timings") or {}).get("total_ms")
+                elif event == "error":
+                    result.error = f"error event: {data.get('error')}"
+            if result.route is None and result.error is None:
+                result.error = "no done event: the stream ended early"
     return result
 
 
@@ -162,33 +170,21 @@ async def ask_screen(
     """One question through a screen's gradio queue in the visitor's ``session`` (its conversation): join, then read
     the session's events until this one completes. The first token is the first rendering with the answer streaming
     (or done); an error is a failed event, or an answer rendered as the screen's error message. Nothing raises."""
-    started = time.perf_counter()
-
-    def ms() -> float:
-        return (time.perf_counter() - started) * 1000
-
-    try:
-        async with asyncio.timeout(timeout_s):
-            body = {
-                "data": [None] * (screen.inputs - 1) + [item.question],
-                "event_data": None,
-                "fn_index": screen.fn_index,
-                "trigger_id": screen.trigger_id,
-                "session_hash": session,
-            }
-            joined = await client.post(f"{screen.url}/gradio_api/queue/join", json=body)
-            result.status = joined.status_code
-            event_id = joined.json().get("event_id") if joined.status_code == 200 else None
-            if event_id is None:
-                result.error = f"HTTP {joined.status_code}: queue/join: {joined.text[:200]}"
-                return result
-            await _screen_events(client, screen, session, event_id, result, ms, on_event)
-    except TimeoutError:
-        result.error = f"timeout: no whole answer after {timeout_s:g} s"
-    except (httpx.HTTPError, ValueError) as exc:
-        result.error = f"{type(exc).__name__}: {exc}"
-    finally:
-        result.total_ms = ms()
+    async with _timed(result, timeout_s) as ms:
+        body = {
+            "data": [None] * (screen.inputs - 1) + [item.question],
+            "event_data": None,
+            "fn_index": screen.fn_index,
+            "trigger_id": screen.trigger_id,
+            "session_hash": session,
+        }
+        joined = await client.post(f"{screen.url}/gradio_api/queue/join", json=body)
+        result.status = joined.status_code
+        event_id = joined.json().get("event_id") if joined.status_code == 200 else None
+        if event_id is None:
+            result.error = f"HTTP {joined.status_code}: queue/join: {joined.text[:200]}"
+            return result
+        await _screen_events(client, screen, session, event_id, result, ms, on_event)
     return result
 
 
