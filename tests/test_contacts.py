@@ -40,6 +40,36 @@ def test_contact_details_are_found(text: str, found: list[str]) -> None:
     assert contact_details(text) == found
 
 
+SITE = "Mehr über die Firma Y steht auf https://www.firma-y.de/ueber-uns/ und im Blog auf blog.firma-y.de."
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("See [Firma Y](https://www.firma-y.de/hacked) or firma-y.de.", ["https://www.firma-y.de/hacked", "firma-y.de"]),
+        ("Write to info@firma-y.de.", ["info@firma-y.de"]),  # an e-mail's domain is no web address of its own
+        ("Die Firma sitzt in Dortmund.It is large.", []),  # a missing space, not a web address
+    ],
+)
+def test_web_addresses_are_contact_details(text: str, found: list[str]) -> None:
+    assert contact_details(text) == found
+
+
+@pytest.mark.parametrize(
+    ("answer", "unsupported"),
+    [
+        ("Details: firma-y.de [1].", []),  # the host of an address the passage states
+        ("Details: https://firma-y.de/ueber-uns [1].", []),  # the same address without www. and slash
+        ("Details: Firma-Y.de/ueber-uns/ [1].", []),  # case does not matter
+        ("Der Blog: blog.firma-y.de [1].", []),
+        ("[Firma Y](https://www.firma-y.de/hacked) [1]", ["https://www.firma-y.de/hacked"]),  # a made-up path
+        ("Details: firma-z.de [1].", ["firma-z.de"]),  # a made-up host
+    ],
+)
+def test_a_web_address_stands_in_an_answer_only_as_a_passage_states_it(answer: str, unsupported: list[str]) -> None:
+    assert [c for c, _ in unsupported_contacts(answer, [SITE])] == unsupported
+
+
 @pytest.mark.parametrize(
     "answer",
     [
