@@ -46,7 +46,10 @@ SITE = "Mehr über die Firma Y steht auf https://www.firma-y.de/ueber-uns/ und i
 @pytest.mark.parametrize(
     ("text", "found"),
     [
-        ("See [Firma Y](https://www.firma-y.de/hacked) or firma-y.de.", ["https://www.firma-y.de/hacked", "firma-y.de"]),
+        (
+            "See [Firma Y](https://www.firma-y.de/hacked) or firma-y.de.",
+            ["https://www.firma-y.de/hacked", "firma-y.de"],
+        ),
         ("Write to info@firma-y.de.", ["info@firma-y.de"]),  # an e-mail's domain is no web address of its own
         ("Die Firma sitzt in Dortmund.It is large.", []),  # a missing space, not a web address
     ],
