@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
+from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
 from .answering import checked_question
 from .app import Assistant
@@ -46,6 +48,7 @@ from .web_security import (
 MAX_BODY_BYTES = 64 * 1024
 MAX_TURNS = 20
 MAX_TURN_CHARS = 2000
+PING_S = 15  # a comment line (": ping …") this often keeps a proxy from closing a stream that waits in the queue
 
 
 _CHAT_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -214,10 +217,14 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
             if count_passages() == 0:
                 raise IndexEmpty()
             answer = _SseAnswer(assistant, body.question, history, body.language, admission.enter(), visit)
-            headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-            # Stopped after the response as well: when the visitor left, before the stream began or during it.
-            return StreamingResponse(
-                answer.events(), media_type="text/event-stream", headers=headers, background=BackgroundTask(answer.stop)
+            # Stopped when the visitor goes away (at once, not at the next token), and after the response as well.
+            return EventSourceResponse(
+                answer.events(),
+                headers={"Cache-Control": "no-cache"},  # and X-Accel-Buffering: no, sse-starlette's own
+                ping=PING_S,
+                sep="\n",
+                client_close_handler_callable=answer.left,
+                background=BackgroundTask(answer.stop),
             )
         ticket = admission.enter()
         try:
@@ -237,6 +244,8 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
 
 
 def start_warm_up(app: FastAPI, assistant: Assistant) -> threading.Thread:
+    # A daemon thread, not an executor's future: nobody waits for a result (``readiness`` is it), and an executor's
+    # worker is joined at exit, so Ctrl-C during the warm-up would wait for the models to finish loading.
     thread = threading.Thread(target=warm_up, args=(app, assistant), name="warm-up", daemon=True)
     thread.start()
     return thread
@@ -292,12 +301,12 @@ def _answer_json(assistant: Assistant, answer: Answer, visit: tuple[str, int]) -
     return {**answer.to_json(), "answer_id": assistant.record(answer, "api", *visit)}
 
 
-def _sse(event: str, data: dict[str, Any]) -> str:
-    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+def _sse(event: str, data: dict[str, Any]) -> ServerSentEvent:
+    return ServerSentEvent(json.dumps(data, ensure_ascii=False), event=event, sep="\n")
 
 
 class _SseAnswer:
-    """One streamed answer: its events as SSE text, and ``stop``, which ends its work and returns the ticket."""
+    """One streamed answer: its events, and ``stop``, which ends its work and returns the ticket."""
 
     def __init__(
         self,
@@ -314,8 +323,8 @@ class _SseAnswer:
         self._stopped = False
         self._lock = threading.Lock()
 
-    def events(self) -> Iterator[str]:
-        """A sync generator: Starlette runs each step in a worker thread, so waiting for an event never blocks the
+    def events(self) -> Iterator[ServerSentEvent]:
+        """A sync generator: sse-starlette runs each step in a worker thread, so waiting for an event never blocks the
         loop (with `serve`, the answer itself is made on the assistant's model thread)."""
         # Ahead: the requests in flight when this one came (they may still be retrieving), or the screens' and
         # other callers' questions waiting for the model, whichever is more.
@@ -341,6 +350,10 @@ class _SseAnswer:
             yield _sse("error", {"error": INTERNAL_ERROR})
         finally:
             self.stop()
+
+    async def left(self, message: object) -> None:
+        """sse-starlette heard the visitor go away (``http.disconnect``)."""
+        await run_in_threadpool(self.stop)  # closing a suspended generator runs its cleanup: not on the loop
 
     def stop(self) -> None:
         """Idempotent. When the visitor left, the response ends while a worker thread may still wait for the next

@@ -169,6 +169,10 @@ class RateLimiter:
     ``max_clients`` the least recently seen are dropped.
     """
 
+    # Not the `limits` library (5.8): it has fixed, moving and sliding windows but no token bucket, and with any of
+    # them a visitor who asked per_minute questions in a burst waits 45-60 s for the next (Retry-After), where the
+    # bucket gives one back every 60/per_minute s; it also reads time.time() only, so no injectable clock.
+
     def __init__(self, per_minute: int, max_clients: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
         self.capacity = per_minute
         self.max_clients = max_clients

@@ -14,7 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant import cli, prompts
+from assistant import api, cli, prompts
 from assistant.api import create_app, warm_up
 from assistant.app import Assistant, build_assistant
 from assistant.chat_models import ChatBackendError, FakeChatModel
@@ -26,6 +26,7 @@ from assistant.settings import Settings
 from assistant.store import MemoryStore
 from assistant.types import Answer
 from assistant.web_security import INTERNAL_ERROR, RateLimiter
+from evals.load_client import SseParser
 from tests.conftest import source_number
 from tests.screens_support import serving as running  # the app on a real uvicorn server
 
@@ -120,6 +121,27 @@ def test_a_stream_sends_tokens_then_the_answer(settings: Settings, corpus: Path)
     assert names[-1] == "done" and names.count("token") > 5 and set(names) == {"token", "done"}
     tokens = "".join(data["text"] for name, data in events if name == "token")
     assert tokens.strip() == events[-1][1]["answer"] and events[-1][1]["route"] == "llm"
+
+
+def test_keep_alive_pings_are_comment_lines_that_every_reader_skips(
+    settings: Settings, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(api, "PING_S", 0.05)
+    _, app = _build(settings, corpus, _imts_chat(delay_s=0.03))  # about half a second: several pings
+    with (
+        running(app) as url,
+        httpx.stream(
+            "POST", f"{url}/api/chat", json={"question": "When was IMTS first held?"}, headers=SSE, timeout=30
+        ) as response,
+    ):
+        text = response.read().decode()
+    lines = text.split("\n")
+    assert sum(line.startswith(": ping") for line in lines) >= 3
+    assert '\nevent: done\ndata: {"answer": ' in text and text.endswith("\n\n")  # the wire as before: \n lines
+    events = _events(lines)
+    parser = SseParser()  # the load client's reader
+    assert [parsed for line in lines if (parsed := parser.feed(line)) is not None] == events
+    assert [name for name, _ in events][-1] == "done" and {name for name, _ in events} == {"token", "done"}
 
 
 def test_a_checked_answer_replaces_an_invented_figure(settings: Settings, corpus: Path) -> None:
@@ -504,3 +526,39 @@ def test_a_visitor_who_leaves_mid_answer_frees_the_model_thread(settings: Settin
             time.sleep(0.01)
         again = httpx.post(f"{url}/api/chat", json={"question": "When was IMTS first held?"}, timeout=30)
     assert again.status_code == 200 and "1927" in again.json()["answer"]
+
+
+def test_a_visitor_who_leaves_while_queued_gives_the_place_back_at_once(settings: Settings, corpus: Path) -> None:
+    """The disconnect is heard while the stream waits (not at its next event, which would come only after the
+    answer ahead of it): the ticket is returned and the queued job skipped."""
+    gate = threading.Event()
+    chat = FakeChatModel([lambda m: (gate.wait(20), "IMTS was first held in Cleveland in 1927 [1].")[1]])
+    a, app = _on_a_model_thread(settings, corpus, chat, FakeEmbedder())
+    assert a.model_thread is not None
+    answers: list[list[tuple[str, dict]]] = []
+
+    def first(url: str) -> None:
+        r = httpx.post(f"{url}/api/chat", json={"question": "When was IMTS first held?"}, headers=SSE, timeout=30)
+        answers.append(_events(r.text.splitlines()))
+
+    with running(app) as url:
+        ahead = threading.Thread(target=first, args=(url,))
+        ahead.start()
+        deadline = time.monotonic() + 10
+        while not a.answerer.busy:  # the first answer holds the model thread, waiting at the gate
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        with httpx.stream(
+            "POST", f"{url}/api/chat", json={"question": "When was IMTS first held?"}, headers=SSE, timeout=30
+        ) as response:
+            assert next(line for line in response.iter_lines() if line.startswith("event: ")) == "event: queued"
+            assert app.state.admission.in_flight == 2
+        started = time.monotonic()  # the second visitor went away, the first answer still waits
+        while app.state.admission.in_flight > 1:
+            assert time.monotonic() - started < 5, "the visitor who left kept a place in the queue"
+            time.sleep(0.01)
+        assert a.answerer.busy and not gate.is_set()
+        gate.set()
+        ahead.join(30)
+    assert answers and answers[0][-1][0] == "done" and "1927" in answers[0][-1][1]["answer"]
+    assert len(chat.calls) == 1  # the queued job was skipped, not generated for nobody

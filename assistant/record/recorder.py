@@ -138,6 +138,7 @@ class Recorder:
                 self.purge_if_due()
                 time.sleep(interval_s)
 
+        # A daemon thread, not an executor: an executor's worker is joined at exit, and this loop never ends.
         thread = threading.Thread(target=loop, name="record-purge", daemon=True)
         thread.start()
         return thread
