@@ -8,7 +8,7 @@ from pathlib import Path
 from assistant.app import build_assistant
 from assistant.chunking import chunk_document
 from assistant.types import Document
-from evals.bench_chunking import VARIANTS, chunked_with, langchain_chunks, pysbd_chunks, pysbd_split
+from evals.bench_chunking import VARIANTS, chunked_with, langchain_chunks, long_sentences, pysbd_chunks, pysbd_split
 
 SENTENCES = [f"Der Greifer Nr. {i} der GRIP GmbH wurde von Dr. Canti am 13. September vorgestellt." for i in range(12)]
 TEXT = (
@@ -72,3 +72,11 @@ def test_ingestion_with_a_variant_indexes_its_passages(tmp_path: Path, settings)
     assert all(not c.sentence_vectors for c in made)
     top = assistant.search("Wo ist der Messestand der GRIP GmbH?", k=3)
     assert top and {p.chunk.text for p in top} <= {c.text for c in made}
+
+
+def test_sentence_statistics_count_the_blocks_sentences(tmp_path: Path) -> None:
+    (tmp_path / "grip.de.md").write_text(TEXT, encoding="utf-8")
+    stats = long_sentences(tmp_path, over=80)
+    assert stats["ours"]["sentences"] == len(SENTENCES) + 2
+    assert stats["ours"]["over_80"] == len(SENTENCES)  # each numbered sentence is 81 or 82 characters
+    assert stats["ours"]["longest"] == max(len(s) for s in SENTENCES)
