@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from .lang import detect_language
 from .types import Chunk, Document
@@ -147,35 +147,55 @@ def _pack(sentences: list[str], target: int, overlap: int) -> Iterator[str]:
         yield " ".join(window)
 
 
-def chunk_document(doc: Document, target_chars: int = 900, overlap_sentences: int = 1) -> list[Chunk]:
+# Kept over the libraries (evals/bench_chunking.py, docs/evaluation.md, 2026-12-06; hit@1 / MRR / found@5 overall,
+# golden set 86 items | second fair 35): ours 0.965 / 0.978 / 0.930 | 0.914 / 0.957 / 0.657; LangChain's
+# MarkdownHeaderTextSplitter + RecursiveCharacterTextSplitter (600/100) 0.953 / 0.973 / 0.930 | 0.914 / 0.957 /
+# 0.686, worse on the golden set; pysbd sentences equal on both, but pysbd keeps 7 of the 8 pinned German
+# sentences whole (4 of 8 in its English mode) and takes a quotation of several sentences as one (629 characters).
+def chunk_document(
+    doc: Document,
+    target_chars: int = 900,
+    overlap_sentences: int = 1,
+    split: Callable[[str], list[str]] = split_sentences,
+) -> list[Chunk]:
+    """The document's passages: sections at its headings, each packed from whole sentences (``split``)."""
+    pieces = (
+        (section, text)
+        for section, blocks in _sections(doc.text)
+        for text in _pack([s for block in blocks for s in split(block)], target_chars, overlap_sentences)
+    )
+    return chunks_from_pieces(doc, pieces)
+
+
+def chunks_from_pieces(doc: Document, pieces: Iterable[tuple[str, str]]) -> list[Chunk]:
+    """Chunks of (section, text) pieces, each with its document's context and its own language; the ids are stable,
+    so another splitter (evals/bench_chunking.py) gives passages that are stored and cited the same way."""
     organisation = str(doc.meta.get("name") or doc.meta.get("publisher") or doc.title)
     url = str(doc.meta.get("website") or doc.meta.get("url") or "")
     kind = str(doc.meta.get("kind") or ("article" if doc.meta.get("author") else ""))
     default_lang = doc.language if doc.language in ("de", "en") else detect_language(doc.text[:2000])
     chunks: list[Chunk] = []
-    for section, blocks in _sections(doc.text):
-        sentences = [s for block in blocks for s in split_sentences(block)]
-        for text in _pack(sentences, target_chars, overlap_sentences):
-            language = detect_language(text, default=default_lang) if len(text) > 60 else default_lang
-            identity = "\n".join((doc.path, doc.doc_id, doc.title, organisation, url, kind, section, language, text))
-            digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
-            chunks.append(
-                Chunk(
-                    id=digest,
-                    text=text,
-                    doc_id=doc.doc_id,
-                    document=doc.path,
-                    title=doc.title,
-                    section=section,
-                    organisation=organisation,
-                    language=language,
-                    url=url,
-                    kind=kind,
-                    source_path=doc.source_path,
-                    file_hash=doc.file_hash,
-                    index=len(chunks),
-                )
+    for section, text in pieces:
+        language = detect_language(text, default=default_lang) if len(text) > 60 else default_lang
+        identity = "\n".join((doc.path, doc.doc_id, doc.title, organisation, url, kind, section, language, text))
+        digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
+        chunks.append(
+            Chunk(
+                id=digest,
+                text=text,
+                doc_id=doc.doc_id,
+                document=doc.path,
+                title=doc.title,
+                section=section,
+                organisation=organisation,
+                language=language,
+                url=url,
+                kind=kind,
+                source_path=doc.source_path,
+                file_hash=doc.file_hash,
+                index=len(chunks),
             )
+        )
     return _dedupe(chunks)
 
 
