@@ -41,6 +41,11 @@ def fold(text: str, bare: bool = False) -> str:
     return text
 
 
+# Snowball stemming (PyStemmer 3.1.0) was measured in this place and not kept. Stemmed by the chunk's language at
+# index time and the question's at query time (the question also by both), or by German then English: hit@5 and
+# found@5 stay the same, but MRR drops on the golden set (0.978 to 0.972, hit@1 0.965 to 0.953: an English question
+# falls from first to second) and on the second fair (0.957 to 0.950: a passage falls from second to fourth); every
+# word by both stemmers did worse still (golden MRR 0.964). These suffixes rank better here and need no language.
 def _stem(word: str) -> str:
     for suffix in _SUFFIXES:
         if len(word) - len(suffix) >= 4 and word.endswith(suffix):
