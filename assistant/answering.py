@@ -49,7 +49,7 @@ from .problems import (
     slot_words,
 )
 from .questions import accepted_question, clean_question
-from .retrieval import HybridRetriever, diversify
+from .retrieval import HybridRetriever, diversify, reciprocal_rank_fusion
 from .safety import asks_for_private_data, looks_like_injection, out_of_scope
 from .settings import Settings
 from .slots import asked_slot, asks_about_now, dated_figure, fills_slot
@@ -535,13 +535,11 @@ class Answerer:
         if previous is None:
             return combined
         alone = self.retriever.search(question, k=pool, max_per_document=cap)
-        fused: dict[str, float] = {}
         by_id: dict[str, Passage] = {}
-        for ranking in (combined, alone):
-            for rank, p in enumerate(ranking):
-                fused[p.chunk.id] = fused.get(p.chunk.id, 0.0) + 1 / (self.settings.rrf_k + rank + 1)
-                by_id.setdefault(p.chunk.id, p)
-        order = [by_id[cid] for cid in sorted(fused, key=lambda cid: -fused[cid])]
+        for p in [*combined, *alone]:
+            by_id.setdefault(p.chunk.id, p)
+        rankings = [[p.chunk.id for p in ranking] for ranking in (combined, alone)]
+        order = [by_id[cid] for cid in reciprocal_rank_fusion(rankings, [1, 1], self.settings.rrf_k)]
         chosen = {c.id for c in diversify([p.chunk for p in order], pool, cap)}
         return [p for p in order if p.chunk.id in chosen]
 

@@ -28,7 +28,6 @@ Known limits
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -37,6 +36,7 @@ from .contacts import unsupported_contacts
 from .lang import FUNCTION_WORDS
 from .lang.resources import alternation, resources
 from .lexical import STOPWORDS as _STOPWORDS
+from .lexical import fold
 from .problems import (
     BrokenCitation,
     Problem,
@@ -69,22 +69,9 @@ class _Number:
 _LANGUAGE = resources()
 
 
-def _strip_accents(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-
-
-_SPELL_OUT = str.maketrans(_LANGUAGE.mapping("transliteration"))  # "ü" → "ue", "ß" → "ss"
-# … and back to the bare letter, once accents are gone: "ue" → "u" (not "ss" → "s": "ß" has no bare letter)
-_BARE = [(spelled, _strip_accents(letter)) for letter, spelled in _LANGUAGE.mapping("transliteration").items()]
-_BARE = [(spelled, bare) for spelled, bare in _BARE if len(bare) == 1 and bare.isascii() and bare != spelled]
-
-
 def _fold(text: str) -> str:
     """Lower-case ASCII words separated by single spaces; "Müller", "Mueller" and "Muller" all fold alike."""
-    text = _strip_accents(text.lower().translate(_SPELL_OUT))
-    for spelled, bare in _BARE:
-        text = text.replace(spelled, bare)
-    return " " + " ".join(re.sub(r"[^a-z0-9]+", " ", text).split()) + " "
+    return " " + " ".join(re.sub(r"[^a-z0-9]+", " ", fold(text, bare=True)).split()) + " "
 
 
 def _words(text: str) -> frozenset[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .embedders import Embedder
@@ -54,26 +55,27 @@ class HybridRetriever:
 
         question_language = detect_language(question)
         by_id = lexical.by_id
-        dense = self._dense(self.embedder.embed_query(question), n, language, lexical)
+        dense_rankings = self._dense(self.embedder.embed_query(question), n, language, lexical)
+        dense = {cid: similarity for ranking in dense_rankings for cid, similarity in ranking}
 
         scores = lexical.bm25.scores(question)
         order = sorted(
             (i for i, c in enumerate(lexical.chunks) if scores[i] > 0 and (language is None or c.language == language)),
             key=lambda i: -scores[i],
         )[:n]
-        lex = {lexical.chunks[i].id: (rank, scores[i]) for rank, i in enumerate(order)}
+        lex = {lexical.chunks[i].id: scores[i] for i in order}  # best first
 
-        rrf = self.settings.rrf_k
-        fused: dict[str, float] = {}
-        for cid, (rank, _) in dense.items():
-            fused[cid] = fused.get(cid, 0.0) + self.settings.dense_weight / (rrf + rank + 1)
-        for cid, (rank, _) in lex.items():
+        def lexical_weight(cid: str) -> float:
             weight = self.settings.lexical_weight
             if by_id[cid].language != question_language:
                 weight *= self.settings.lexical_cross_language_weight
-            fused[cid] = fused.get(cid, 0.0) + weight / (rrf + rank + 1)
+            return weight
 
-        ranked = [by_id[cid] for cid in sorted(fused, key=lambda c: -fused[c])]
+        rankings = [*([cid for cid, _ in ranking] for ranking in dense_rankings), list(lex)]
+        weight: list[float | Callable[[str], float]] = [self.settings.dense_weight]
+        weights = weight * len(dense_rankings) + [lexical_weight]
+        fused = reciprocal_rank_fusion(rankings, weights, self.settings.rrf_k)
+        ranked = [by_id[cid] for cid in fused]
         if language is None and self.settings.language_ranking == "interleave":
             ranked = interleave(ranked)
         chosen = diversify(ranked, k, max_per_document or self.settings.max_per_document)
@@ -82,24 +84,36 @@ class HybridRetriever:
                 chunk=c,
                 rank=i,
                 score=fused[c.id],
-                dense_score=dense[c.id][1] if c.id in dense else None,
-                lexical_score=lex[c.id][1] if c.id in lex else None,
+                dense_score=dense.get(c.id),
+                lexical_score=lex.get(c.id),
             )
             for i, c in enumerate(chosen, 1)
         ]
 
     def _dense(
         self, vector: list[float], n: int, language: str | None, lexical: _LexicalIndex
-    ) -> dict[str, tuple[int, float]]:
-        """Each candidate's dense rank and similarity; with ``language_ranking = "dense"`` and no language asked
-        for, its rank among the passages of its own language."""
+    ) -> list[list[tuple[str, float]]]:
+        """The dense ranking, (id, similarity) best first; with ``language_ranking = "dense"`` and no language
+        asked for, one ranking per language, so that a passage ranks among the passages of its own language."""
         per_language = language is None and self.settings.language_ranking == "dense"
         languages: list[str | None] = [*lexical.languages] if per_language else [language]
-        dense: dict[str, tuple[int, float]] = {}
-        for lang in languages:
-            hits = [h for h in self.store.search(vector, n, lang) if h.id in lexical.by_id]
-            dense.update((h.id, (rank, h.similarity)) for rank, h in enumerate(hits))
-        return dense
+        return [
+            [(h.id, h.similarity) for h in self.store.search(vector, n, lang) if h.id in lexical.by_id]
+            for lang in languages
+        ]
+
+
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[str]], weights: Sequence[float | Callable[[str], float]], k: int
+) -> dict[str, float]:
+    """Each id's fused score, best first: the sum over the rankings that hold it of weight / (k + rank), ranks
+    from 1. A weight is a number for the whole ranking or a function of the id (a passage's own weight); ties keep
+    the order in which the rankings first name the ids."""
+    fused: dict[str, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, key in enumerate(ranking):
+            fused[key] = fused.get(key, 0.0) + (weight(key) if callable(weight) else weight) / (k + rank + 1)
+    return dict(sorted(fused.items(), key=lambda item: -item[1]))
 
 
 def interleave(ranked: list[Chunk]) -> list[Chunk]:

@@ -7,6 +7,7 @@ import pytest
 from assistant.app import build_assistant
 from assistant.embedders import FakeEmbedder
 from assistant.errors import IndexEmpty, QuestionRejected
+from assistant.retrieval import reciprocal_rank_fusion
 from assistant.settings import Settings
 
 
@@ -108,3 +109,15 @@ def test_a_document_only_in_the_other_language_is_not_pushed_out_by_paraphrases(
     # but not the English passages that BM25 matches too
     assert "original" in top("dense", lexical_weight=0.0) and "original" not in top("dense")
     assert top("interleave")[1] == "original"  # each language's first passage before any second one
+
+
+def test_reciprocal_rank_fusion_sums_weighted_reciprocal_ranks() -> None:
+    fused = reciprocal_rank_fusion([["a", "b", "c"], ["c", "d"]], [1.0, lambda key: 2.0 if key == "c" else 0.5], k=1)
+    # a: 1/2; b: 1/3; c: 1/4 + 2/2; d: 0.5/3
+    assert fused == pytest.approx({"c": 1.25, "a": 0.5, "b": 1 / 3, "d": 0.5 / 3})
+    assert list(fused) == ["c", "a", "b", "d"]
+
+
+def test_reciprocal_rank_fusion_keeps_first_named_order_on_ties() -> None:
+    assert list(reciprocal_rank_fusion([["x", "y"], ["y", "x"]], [1, 1], k=60)) == ["x", "y"]
+    assert list(reciprocal_rank_fusion([["y", "x"], ["x", "y"]], [1, 1], k=60)) == ["y", "x"]
