@@ -328,10 +328,9 @@ class Answerer:
             passages = passages[: self.settings.context_passages]
             text, route, numbers = self._quoted(question, passages, lang)
             reason = "no chat model configured"
-            if route != "refusal" and not fills_slot(text, slot, question):
-                text, route, numbers, reason = self._instead(
-                    question, slot, passages, lang, MissingSlot(slot).describe()
-                )
+            unfit = self._unfit(text, question, slot, passages) if route != "refusal" else None
+            if unfit is not None:
+                text, route, numbers, reason = self._instead(question, slot, passages, lang, unfit.describe())
             yield from at_once(text, route, reason, numbers, "quote-without-model")
             return
 
@@ -471,10 +470,11 @@ class Answerer:
         why = reason + "; second draft failed too: " + describe_all(draft.problems)
         checks = _check_rules(draft.problems)
         text, route, numbers = self._quoted(question, passages, language)
-        if route != "refusal" and not fills_slot(text, slot, question):
-            text, route, numbers, why = self._instead(
-                question, slot, passages, language, f"{why}; {MissingSlot(slot).describe()}"
-            )
+        # A quote is an answer too: held to the same fitness as a draft (the value asked for, a count the passages
+        # hold, not years old for "today").
+        unfit = self._unfit(text, question, slot, passages) if route != "refusal" else None
+        if unfit is not None:
+            text, route, numbers, why = self._instead(question, slot, passages, language, f"{why}; {unfit.describe()}")
         return _Outcome(text, route, why, numbers, why, (*checks, f"{action.value}:{route}"))
 
     def _quote_draft(
@@ -485,7 +485,7 @@ class Answerer:
         reason = "first draft failed the check: " + describe_all(draft.problems)
         intro = prompts.text("extractive_intro", language)
         quote = draft_quote(draft.text, passages, cite_numbers(draft.text, passages, language), language, intro)
-        if quote is not None and fills_slot(quote[0], slot, question):
+        if quote is not None and self._unfit(quote[0], question, slot, passages) is None:
             reason += "; quoted what it says"
             return _Outcome(
                 quote[0], "extractive", reason, quote[1], reason, (*_check_rules(draft.problems), "quote-draft")

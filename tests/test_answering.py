@@ -205,8 +205,8 @@ def test_one_generation_at_a_time_the_rest_wait(settings: Settings, corpus: Path
 
 
 def test_the_rendered_prompt_is_pinned(settings: Settings, corpus: Path) -> None:
-    a = _assistant(settings, corpus, None)
-    passages = a.search("Who leads GRIP?", k=2)
+    a = _assistant(settings.model_copy(update={"language_ranking": "mixed"}), corpus, None)
+    passages = a.search("Who leads GRIP?", k=2)  # the passages pinned with the prompt, as one mixed ranking finds
     event = load_event(ROOT / "knowledge")  # the fair's words come from its profile, as they did from the file
     messages = build_messages("en", passages, "Who leads GRIP?", None, settings, event=event)
     rendered = "\n---\n".join(f"{m.role}:\n{m.content}" for m in messages)
@@ -320,6 +320,20 @@ def test_a_figure_dated_years_before_is_no_answer_to_a_question_about_today(sett
     later = build_assistant(settings, embedder=FakeEmbedder(), chat=chat, event=EventProfile(today=date(2021, 12, 1)))
     later.ingest([corpus], progress=False)
     assert not later.ask("How many people work at GRIP GmbH today?").refused  # the fair's "today" is in 2021
+
+
+def test_a_quoted_answer_is_held_to_the_same_fitness_as_a_draft(settings: Settings, corpus: Path) -> None:
+    """Two drafts of the wrong form give way to a quote of the passages; for a question about today, a quote whose
+    figure the materials date years before is no answer either: the refusal, as for a draft."""
+    german = "Die GRIP GmbH hat etwa 40 Mitarbeiter [1]."  # the wrong language, twice
+    settings = settings.model_copy(update={"context_passages": 1})  # the quote: the firm's passage alone
+    a = _assistant(settings, corpus, FakeChatModel([german, german]))
+    today = a.ask("How many people work at GRIP GmbH today?")
+    assert (today.refused, today.route) == (True, "refusal") and "2021" in today.reason
+    assert today.rules[-1] == "quote-passages:refusal"
+    b = _assistant(settings, corpus, FakeChatModel([german, german]))
+    then = b.ask("How many people did GRIP GmbH have in December 2021?")
+    assert (then.route, then.rules[-1]) == ("extractive", "quote-passages:extractive") and "40" in then.answer
 
 
 ITB_EN = """---
