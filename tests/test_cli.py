@@ -98,3 +98,21 @@ def test_ask_streams_readable_text_with_sources(cli_env: Path, capsys, monkeypat
     assert cli.main(["ask", "Wer leitet die GRIP GmbH?"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Aus den Unterlagen:") and "[1] " in out and "route: extractive" in out
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[], ["models"], ["models", "fetch"], ["ingest"], ["search"], ["ask"], ["chat"], ["serve"], ["eval"], ["report"]],
+)
+def test_every_help_says_what_the_command_does_and_shows_one_example(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main([*command, "--help"])
+    assert exited.value.code == 0
+    text = capsys.readouterr().out
+    usage, _, rest = text.partition("\n\n")
+    description = rest.split("\n\n", 1)[0].strip()
+    assert description and not description.startswith(("positional", "options")), text
+    example = text.rsplit("example:\n", 1)
+    assert len(example) == 2 and example[1].strip().startswith("assistant "), text
