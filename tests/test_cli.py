@@ -111,7 +111,7 @@ def test_every_help_says_what_the_command_does_and_shows_one_example(
         cli.main([*command, "--help"])
     assert exited.value.code == 0
     text = capsys.readouterr().out
-    usage, _, rest = text.partition("\n\n")
+    _, _, rest = text.partition("\n\n")
     description = rest.split("\n\n", 1)[0].strip()
     assert description and not description.startswith(("positional", "options")), text
     example = text.rsplit("example:\n", 1)
