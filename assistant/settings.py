@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion.")
     lexical_weight: float = Field(1.0, ge=0, description="Weight of the lexical (BM25) ranking in the fusion.")
     language_ranking: Literal["mixed", "dense", "interleave"] = Field(
-        "interleave",
+        "mixed",
         description="How passages of the two document languages compete when no language is asked for: 'mixed' "
         "(one ranking), 'dense' (dense candidates ranked among their own language before the fusion), or "
         "'interleave' (each language's fused ranking, merged place by place). A question sits closer to any "
