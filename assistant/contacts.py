@@ -52,7 +52,7 @@ def web_addresses(text: str) -> list[str]:
     punctuation."""
     found = [m.group().rstrip(".,;:!?") for m in _URL.finditer(text)]
     hosts = (m.group().rstrip(".,;:!?") for m in _HOST.finditer(_URL.sub(" ", text)))
-    # The ending in lower case: "Dortmund.It is …" is a missing space, not a web address.
+    # The ending in lower case: "… in the city.It is …" is a missing space, not a web address.
     return found + [h for h in hosts if h.split("/", 1)[0].rsplit(".", 1)[-1].islower()]
 
 

@@ -51,7 +51,7 @@ SITE = "Mehr über die Firma Y steht auf https://www.firma-y.de/ueber-uns/ und i
             ["https://www.firma-y.de/hacked", "firma-y.de"],
         ),
         ("Write to info@firma-y.de.", ["info@firma-y.de"]),  # an e-mail's domain is no web address of its own
-        ("Die Firma sitzt in Dortmund.It is large.", []),  # a missing space, not a web address
+        ("Die Firma sitzt in der Stadt.It is large.", []),  # a missing space, not a web address
     ],
 )
 def test_web_addresses_are_contact_details(text: str, found: list[str]) -> None:
