@@ -326,12 +326,8 @@ class Answerer:
 
         if self.chat is None:
             passages = passages[: self.settings.context_passages]
-            text, route, numbers = self._quoted(question, passages, lang)
-            reason = "no chat model configured"
-            unfit = self._unfit(text, question, slot, passages) if route != "refusal" else None
-            if unfit is not None:
-                text, route, numbers, reason = self._instead(question, slot, passages, lang, unfit.describe())
-            yield from at_once(text, route, reason, numbers, "quote-without-model")
+            text, route, numbers, reason = self._fit_quote(question, slot, passages, lang, "")
+            yield from at_once(text, route, reason or "no chat model configured", numbers, "quote-without-model")
             return
 
         # Planted instructions never reach the model; nor does what the materials say is not known (see
@@ -468,20 +464,14 @@ class Answerer:
             return self._quote_draft(draft, language, passages, question, slot)
         # Repair.QUOTE_PASSAGES: right facts in the wrong form, twice
         why = reason + "; second draft failed too: " + describe_all(draft.problems)
-        checks = _check_rules(draft.problems)
-        text, route, numbers = self._quoted(question, passages, language)
-        # A quote is an answer too: held to the same fitness as a draft (the value asked for, a count the passages
-        # hold, not years old for "today").
-        unfit = self._unfit(text, question, slot, passages) if route != "refusal" else None
-        if unfit is not None:
-            text, route, numbers, why = self._instead(question, slot, passages, language, f"{why}; {unfit.describe()}")
-        return _Outcome(text, route, why, numbers, why, (*checks, f"{action.value}:{route}"))
+        text, route, numbers, why = self._fit_quote(question, slot, passages, language, why)
+        return _Outcome(text, route, why, numbers, why, (*_check_rules(draft.problems), f"{action.value}:{route}"))
 
     def _quote_draft(
         self, draft: _Draft, language: str, passages: Sequence[Passage], question: str, slot: str | None
     ) -> _Outcome:
         """A garbled sentence (see ``grounding.dropped_verb``): what it meant, quoted from its sources; where no
-        quote in the answer's language gives it, the draft as written."""
+        quote in the answer's language gives it, or the quote is no answer (``_unfit``), the draft as written."""
         reason = "first draft failed the check: " + describe_all(draft.problems)
         intro = prompts.text("extractive_intro", language)
         quote = draft_quote(draft.text, passages, cite_numbers(draft.text, passages, language), language, intro)
@@ -491,7 +481,10 @@ class Answerer:
                 quote[0], "extractive", reason, quote[1], reason, (*_check_rules(draft.problems), "quote-draft")
             )
         text, numbers, cite_rules = with_citations(draft.text, passages, language)
-        reason += "; no quote in the answer's language gives its facts; shown as written"
+        if quote is None:
+            reason += "; no quote in the answer's language gives its facts; shown as written"
+        else:
+            reason += "; the quote of what it says is no answer to the question; shown as written"
         rules = (*draft.rules, *_check_rules(draft.problems), "garbled-as-written", *cite_rules)
         return _Outcome(text, "llm", reason, numbers, reason, rules)
 
@@ -500,13 +493,28 @@ class Answerer:
         """Why a checked answer still does not answer the question, or None: it lacks the kind of value asked
         for, or it gives a figure for "today" that the materials date years before (a firm's "about 40" staff
         of December 2021 is no answer to "How many people work at the firm today?")."""
-        if not fills_slot(text, slot, question, [p.chunk.text for p in passages]):
+        sources = [p.chunk.text for p in passages]
+        if not fills_slot(text, slot, question, sources):
             return UnheldCount(slot) if fills_slot(text, slot, question) else MissingSlot(slot)
         if slot == "number" and asks_about_now(question):
-            year = dated_figure(text, [p.chunk.text for p in passages], self.event.present_year())
+            year = dated_figure(text, sources, self.event.present_year())
             if year is not None:
                 return StaleFigure(year)
         return None
+
+    def _fit_quote(
+        self, question: str, slot: str | None, passages: Sequence[Passage], language: str, why: str
+    ) -> tuple[str, str, list[int], str]:
+        """(text, route, source numbers, reason) of the quoted answer, held to the same fitness as a draft (the value
+        asked for, a count the passages hold, not years old for "today"): a quote is an answer too. Where it is unfit,
+        what ``_instead`` shows, with the reason added to ``why``."""
+        text, route, numbers = self._quoted(question, passages, language)
+        unfit = self._unfit(text, question, slot, passages) if route != "refusal" else None
+        if unfit is None:
+            return text, route, numbers, why
+        return self._instead(
+            question, slot, passages, language, f"{why}; {unfit.describe()}" if why else unfit.describe()
+        )
 
     def _instead(
         self, question: str, slot: str | None, passages: Sequence[Passage], language: str, reason: str
