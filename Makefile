@@ -14,7 +14,7 @@ NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 export CMAKE_ARGS ?= -DCMAKE_C_FLAGS='$(NO_AMX)' -DCMAKE_CXX_FLAGS='$(NO_AMX)'
 endif
 
-.PHONY: start setup chromium postgresql models ingest chat serve test test-fast test-browser lint eval-retrieval eval bench bench-load bench-soak bench-avx2 avx2-llama clean
+.PHONY: start setup chromium postgresql models ingest chat serve test test-fast test-browser lint eval-retrieval eval bench bench-load bench-load-avx2 bench-soak bench-avx2 avx2-llama clean
 
 start: setup models ingest  ## set up, fetch models, index knowledge/, serve kiosk, widget and API on 127.0.0.1:7860
 	$(BIN)/assistant serve
@@ -92,6 +92,9 @@ bench-avx2: setup models avx2-llama  ## the bench figures on the AVX2 path
 
 bench-load: setup models  ## the HTTP API under 10 and 50 concurrent clients: local model, then extractive route
 	$(BIN)/python -m evals.bench_load
+
+bench-load-avx2: setup models avx2-llama  ## bench-load with the servers on the AVX2 path
+	$(BIN)/python -m evals.bench_load --avx2
 
 bench-soak: setup models  ## 50 visitors for 10 minutes on SSE and the screens' queue: errors, latency, memory (docs/soak.md)
 	$(BIN)/python -m evals.bench_soak

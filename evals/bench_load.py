@@ -1,11 +1,13 @@
-"""Load benchmark of the HTTP API: `python -m evals.bench_load [--clients 10 50] [--backend llamacpp none]`.
+"""Load benchmark of the HTTP API: `python -m evals.bench_load [--clients 10 50] [--backend llamacpp none] [--avx2]`.
 
 Starts `assistant serve` per backend on a free loopback port (rate limit off), or drives `--url` (repeatable, or
 comma-separated: several replicas, each request to the next one in turn), with N concurrent
 clients that each stream `--questions` golden-set questions (answerable, German and English) over SSE, one after
 the other. Per configuration: answers per minute, time to first token and whole-answer time (p50/p95, measured
 at the client, queueing included), errors, and the server's RSS sampled every second — it should stay flat.
-Writes evals/reports/bench_load.json and a plot.
+Writes evals/reports/bench_load.json and a plot. `--avx2` runs the servers on the AVX2 path of a machine that has
+more (torch, oneDNN, MKL and fbgemm limited to AVX2, float32 embeddings, the AVX2 llama.cpp build of `make
+avx2-llama`) and writes bench_load-avx2.json.
 
 The local model answers one question at a time, so 50 clients x 2 questions take about 100 answers' time (some
 ten minutes here); two each rather than one, so that the memory judged over the second half of a run covers 50
@@ -36,7 +38,7 @@ from assistant.evaluation.dataset import Item, load_dataset
 from assistant.evaluation.metrics import percentile
 from assistant.settings import Settings
 
-from .common import DATASET, REPORTS, ROOT, run_meta, save_figure
+from .common import AVX2_ENV, DATASET, REPORTS, ROOT, avx2_limited, llama_build, rerun_limited, run_meta, save_figure
 from .load_client import Load, Result, ask, drive
 
 QUESTIONS_PER_CLIENT = {"llamacpp": 2, "none": 20}  # other backends: 1
@@ -259,8 +261,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--ready-timeout", type=float, default=900)
     parser.add_argument("--rss-tolerance-mb", type=float, default=RSS_TOLERANCE_MB)
-    parser.add_argument("--report", type=Path, default=REPORTS / "bench_load.json")
+    parser.add_argument("--report", type=Path, default=None, help="default: evals/reports/bench_load[-avx2].json")
+    parser.add_argument("--avx2", action="store_true", help="serve on the AVX2 path (see above)")
+    parser.add_argument("--llama-path", type=Path, default=ROOT / ".avx2-llama", help="an AVX2 llama-cpp-python")
     args = parser.parse_args(argv)
+    if args.avx2 and not avx2_limited():
+        if not (args.llama_path / "llama_cpp").is_dir():
+            print(f"no AVX2 build of llama-cpp-python in {args.llama_path}: run `make avx2-llama`", file=sys.stderr)
+            return 2
+        path = os.pathsep.join(p for p in (str(args.llama_path), os.environ.get("PYTHONPATH", "")) if p)
+        return rerun_limited("evals.bench_load", argv, {**AVX2_ENV, "PYTHONPATH": path})
+    args.report = args.report or REPORTS / ("bench_load-avx2.json" if args.avx2 else "bench_load.json")
 
     runs: list[dict[str, Any]] = []
     urls = server_urls(args.url or [])
@@ -278,7 +289,8 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = Settings()
     note = "client and server(s) share the machine"
-    meta = run_meta(settings, cpus=os.cpu_count(), url=", ".join(urls) or None, note=note)
+    llama = None if urls else llama_build()  # the servers started here load the same library as this process
+    meta = run_meta(settings, cpus=os.cpu_count(), url=", ".join(urls) or None, note=note, llama=llama)
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps({"meta": meta, "runs": runs}, indent=2))
     _plot(runs, args.report.with_suffix(".png"))

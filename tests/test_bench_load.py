@@ -137,3 +137,24 @@ def test_rss_of_this_process_and_of_a_missing_one():
 def test_urls_are_repeatable_or_comma_separated():
     assert server_urls(["http://a:1/", "http://b:2, http://c:3", " "]) == ["http://a:1", "http://b:2", "http://c:3"]
     assert server_urls([]) == []
+
+
+def test_the_avx2_path_without_an_avx2_build_says_how_to_get_one(tmp_path, capsys, monkeypatch):
+    from evals import bench_load
+
+    monkeypatch.delenv("ATEN_CPU_CAPABILITY", raising=False)
+    assert bench_load.main(["--avx2", "--llama-path", str(tmp_path)]) == 2
+    assert "make avx2-llama" in capsys.readouterr().err
+
+
+def test_the_avx2_path_reruns_itself_under_the_limits_with_the_avx2_build_first(tmp_path, monkeypatch):
+    from evals import bench_load
+
+    (tmp_path / "llama_cpp").mkdir()
+    seen: dict = {}
+    monkeypatch.delenv("ATEN_CPU_CAPABILITY", raising=False)
+    monkeypatch.setattr(bench_load, "rerun_limited", lambda module, argv, env: seen.update(module=module, env=env) or 0)
+    assert bench_load.main(["--avx2", "--llama-path", str(tmp_path)]) == 0
+    assert seen["module"] == "evals.bench_load"
+    assert seen["env"]["ASSISTANT_EMBED_DTYPE"] == "float32" and seen["env"]["ONEDNN_MAX_CPU_ISA"] == "AVX2"
+    assert seen["env"]["PYTHONPATH"].split(os.pathsep)[0] == str(tmp_path)
