@@ -28,6 +28,7 @@ from .grounding import (
     drop_stray_citations,
     dropped_verb,
     echoed_words,
+    scattered_sentences,
     strip_citations,
     unsupported_denial,
 )
@@ -42,6 +43,7 @@ from .problems import (
     MissingSlot,
     Problem,
     QuotesInstructions,
+    ScatteredFacts,
     StaleFigure,
     UnheldCount,
     UnsupportedDenial,
@@ -589,7 +591,13 @@ class Answerer:
         cited = [n for n in cited_indices(text) if 1 <= n <= len(passages)]
         chosen = [passages[n - 1] for n in cited] or list(passages)
         result = check_answer(
-            text, evidence(chosen), language, detect_language, n_sources=len(passages), question=question
+            text,
+            evidence(chosen),
+            language,
+            detect_language,
+            n_sources=len(passages),
+            question=question,
+            passage_languages=[p.chunk.language for p in chosen],
         )
         denial = unsupported_denial(text, evidence(chosen))
         problems = (
@@ -600,7 +608,11 @@ class Answerer:
         if cited and result.unsupported and len(result.unsupported) == len(problems):
             recited = recite(text, passages, cited, language)
             if recited is not None:
-                text, problems, rules = recited, (), (*rules, "recite")
+                # every fact now stands in a cited passage; a statement must still have one passage for all its facts
+                now = [passages[n - 1] for n in cited_indices(recited) if 1 <= n <= len(passages)]
+                languages = [p.chunk.language for p in now]
+                scattered = scattered_sentences(recited, evidence(now), language, languages)
+                text, problems, rules = recited, tuple(ScatteredFacts(s) for s in scattered), (*rules, "recite")
         return _Draft(text, problems, rules)
 
     @staticmethod

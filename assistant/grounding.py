@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from .chunking import split_sentences
 from .contacts import unsupported_contacts
 from .lang import FUNCTION_WORDS
 from .lang.resources import alternation, resources
@@ -40,6 +41,7 @@ from .lexical import fold
 from .problems import (
     BrokenCitation,
     Problem,
+    ScatteredFacts,
     UnsupportedContact,
     UnsupportedDate,
     UnsupportedName,
@@ -149,6 +151,8 @@ def strip_citations(text: str) -> str:
 
 # Source numbers in a row, perhaps joined by a word: "[1][2]", "[1] and [2]", „[1] und [2]“.
 _JOINERS = alternation(_LANGUAGE.words("citation_joiners"))
+# ", and …", "; …": where a sentence begins a statement of its own
+_CLAUSE = re.compile(r"\s*(?:;|,\s+(?=" + alternation(_LANGUAGE.words("clause_joiners")) + r"\s))\s*", re.IGNORECASE)
 _CITES = r"(?:\s*" + _CITATION.pattern + r")(?:\s*" + _JOINERS + r"?\s*" + _CITATION.pattern + r")*"
 # "This information is sourced from [2].", „Diese Quellen sind [1] und [2].“ at the end of an answer: a remark
 # about the sources, not a claim.
@@ -409,12 +413,15 @@ def check_answer(
     detect_language: Callable[[str], str],
     n_sources: int | None = None,
     question: str = "",
+    passage_languages: Sequence[str] | None = None,
 ) -> CheckResult:
     """Every number, date and name of ``answer`` must occur in ``passages`` (the caller passes those the answer
     may cite), the answer must be in ``expected_language`` and each citation must point to one of ``n_sources``.
     A phone number, e-mail or street address must stand in a passage, and in one that names the person
     ``question`` asks about, if it names one (see ``contacts``); that second problem lists no item in
-    ``unsupported``, since citing another passage does not mend it. Each problem is a typed value of
+    ``unsupported``, since citing another passage does not mend it. When every fact stands somewhere, a statement
+    whose facts stand in no one passage together is a problem too (``scattered_sentences``; the languages of the
+    passages, ``passage_languages``, say where a translated name cannot be looked for). Each problem is a typed value of
     ``problems`` (``WrongLanguage``, ``UnsupportedNumber`` …); ``describe()`` gives its sentence."""
     text = _CITATION.sub(_blank, answer)
     problems: list[Problem] = []
@@ -453,7 +460,68 @@ def check_answer(
             flag(UnsupportedContact(contact), contact)
         else:
             flag(UnsupportedContact(contact, person))
+    if not problems and len(passages) > 1:
+        for statement in scattered_sentences(text, passages, expected_language, passage_languages):
+            flag(ScatteredFacts(statement))
     return CheckResult(not problems, tuple(problems), tuple(unsupported))
+
+
+def _facts(sentence: str, language: str) -> tuple[list[DateValue], list[_Number], list[str]]:
+    """The sentence's dates, the numbers that are not part of a date, and its names."""
+    dates = _date_mentions(sentence)
+    numbers = [n for n in _number_mentions(sentence) if not any(s <= n.start and n.end <= e for _, s, e, _ in dates)]
+    return [d for *_, d in dates], numbers, _name_mentions(sentence, language)
+
+
+def _holds(
+    dates: Sequence[DateValue],
+    numbers: Sequence[_Number],
+    names: Sequence[str],
+    language: str,
+    known_numbers: set[Decimal],
+    known_dates: set[DateValue],
+    hay: str,
+    same_language: bool,
+) -> bool:
+    """Whether one passage holds a statement's facts (see ``scattered_sentences`` for one in another language)."""
+    held = [
+        *(_date_supported(d, known_dates, known_numbers) for d in dates),
+        *(bool(n.accept & known_numbers) for n in numbers),
+    ]
+    named = [_name_supported(name, hay, language) for name in names]
+    if same_language:
+        return all(held) and all(named)
+    return all(held) and any([*held, *named])
+
+
+def _statements(text: str) -> list[str]:
+    """``text``'s sentences, each cut where a comma or semicolon begins a clause of its own (", and …")."""
+    return [part for sentence in split_sentences(text) for part in _CLAUSE.split(sentence) if part.strip()]
+
+
+def scattered_sentences(
+    text: str, passages: Sequence[str], language: str, passage_languages: Sequence[str] | None = None
+) -> list[str]:
+    """The statements of ``text`` (sentences, cut at ", and …") whose facts (numbers, dates, names; two or more)
+    stand in no one passage together: "700 guests were at the award ceremony" joins a number from one event's
+    passage to another event's name. A statement is held to one passage because a fact is true of what its own
+    passage is about; joining two passages' facts in one statement is how a small model gives one thing's figure
+    to another. A name is not looked for in a passage in another language than the answer (``passage_languages``;
+    "German Book Prize" for „Deutscher Buchpreis“), but such a passage must hold one of the statement's facts.
+    ``text`` may carry citation markers (they are blanked here)."""
+    out: list[str] = []
+    languages = passage_languages or [language] * len(passages)
+    views = [
+        (extract_numbers(p), extract_dates(p), _fold(p), lang == language)
+        for p, lang in zip(passages, languages, strict=True)
+    ]
+    for statement in _statements(_CITATION.sub(_blank, text)):
+        dates, numbers, names = _facts(statement, language)
+        if len(dates) + len(numbers) + len(names) < 2:
+            continue
+        if not any(_holds(dates, numbers, names, language, *view) for view in views):
+            out.append(" ".join(statement.split()))
+    return out
 
 
 # Words an answer needs for its grammar, whatever the sources say: never to be avoided.

@@ -139,6 +139,18 @@ class UnsupportedContact(Problem):
 
 
 @dataclass(frozen=True)
+class ScatteredFacts(Problem):
+    """A sentence whose facts each stand in a passage, but in no one passage together: it joins what one passage
+    says about one thing to another thing (see ``grounding.scattered_sentences``)."""
+
+    kind: ClassVar[Kind] = Kind.FACT
+    sentence: str
+
+    def describe(self) -> str:
+        return f'the sentence "{self.sentence}" joins facts that no single source states together'
+
+
+@dataclass(frozen=True)
 class UnsupportedDenial(Problem):
     """The draft's first sentence denies something, and no passage denies anything."""
 

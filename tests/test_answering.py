@@ -114,6 +114,24 @@ def test_a_fact_from_another_passage_than_the_cited_one_gets_that_passage_cited(
     assert streamed.strip() == answer.answer  # the added number streamed as the last piece
 
 
+def test_a_statement_joining_two_passages_facts_is_not_mended_by_citing_both(settings: Settings, corpus: Path) -> None:
+    """Citing the other passage too mends a fact cited from the wrong one, not a statement that gives one
+    passage's figure to another passage's person: that draft is retried like one with an invented fact."""
+
+    def joins(m: list[Message]) -> str:
+        return f"Marc Lingenhoff began the show in 1927 [{source_number(m, 'Lingenhoff')}]."
+
+    def clean(m: list[Message]) -> str:
+        bvb, imts = source_number(m, "Lingenhoff"), source_number(m, "1927")
+        return f"Marc Lingenhoff leads the New York office [{bvb}]; IMTS began in 1927 [{imts}]."
+
+    a = _assistant(settings, corpus, FakeChatModel([joins, clean]))
+    answer = a.ask("Who leads BVB's New York office, and when was IMTS first held?")
+    assert answer.route == "retried" and "no single source" in answer.reason
+    assert [r for r in answer.rules if r != "echo-penalty"][:3] == ["recite", "check:ScatteredFacts", "retry"]
+    assert answer.answer.startswith("Marc Lingenhoff leads the New York office")
+
+
 def test_an_answer_without_markers_cites_every_passage_its_facts_stand_in(settings: Settings, corpus: Path) -> None:
     given: list[list[Message]] = []
 

@@ -422,3 +422,37 @@ def test_a_denial_needs_a_source_that_denies() -> None:
     assert unsupported_denial("ITB is based in Dortmund, not in Bochum [1].", silent) is None
     assert unsupported_denial("ITB is based in Dortmund. Its prices are not listed.", silent) is None
     assert unsupported_denial("ITB is based in Dortmund [1].", silent) is None
+
+
+GALA_EN = "Musterstadt Gala 2024\nAbout 700 invited guests attended the gala in the Old Town Hall on May 3, 2024."
+AWARD_EN = "Riverside Award 2024\nThe Riverside Award was presented before 1,600 guests on May 5, 2024."
+AWARD_DE = "Uferpreis 2024\nDer Uferpreis ging an den Roman „Stille Wasser“ von Jana Beispiel; die Jury las 197 Romane."
+
+
+def test_a_statement_that_joins_two_passages_facts_is_flagged_and_one_passage_that_holds_them_all_is_not() -> None:
+    passages = [GALA_EN, AWARD_EN]
+    joined = check("700 guests were at the Riverside Award ceremony. [1] [2]", passages, n_sources=2)
+    assert not joined.ok
+    assert [type(p).__name__ for p in joined.problems] == ["ScatteredFacts"]
+    assert joined.unsupported == ()  # citing another passage does not mend it
+    assert "700 guests were at the Riverside Award ceremony." in joined.problems[0].describe()
+    assert check("1,600 guests were at the Riverside Award ceremony. [2]", passages, n_sources=2).ok
+    # two statements, each from its own passage, joined by ", and": each is held to one passage
+    both = "The gala had about 700 guests on May 3, 2024, and the Riverside Award had 1,600. [1] [2]"
+    assert check(both, passages, n_sources=2).ok
+    # one fact alone says nothing about which passage it belongs to
+    assert check("There were 700 guests. [1]", passages, n_sources=2).ok
+
+
+def test_a_name_is_not_looked_for_in_a_passage_in_another_language_but_its_numbers_are() -> None:
+    passages, languages = [AWARD_DE, AWARD_EN], ["de", "en"]
+
+    def scattered(answer: str) -> list[str]:
+        return check_answer(answer, passages, "en", detect_language, passage_languages=languages).problems
+
+    # "Riverside Award" is the translation of „Uferpreis“: the German passage holds the novel and its author
+    assert not scattered("The Riverside Award went to Stille Wasser by Jana Beispiel. [1]")
+    assert not scattered("The Riverside Award jury read 197 novels. [1]")
+    # the English passage holds the award's name but not 197; the German passage holds 197: still one passage
+    # a number from the German passage given to a thing only the English one names, with a date only it has
+    assert scattered("The Riverside Award jury read 197 novels on May 5, 2024. [1] [2]")

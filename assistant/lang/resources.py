@@ -74,6 +74,7 @@ class Language:
     question_words: frozenset[str]
     not_verbs: frozenset[str]
     auxiliaries: frozenset[str]
+    clause_joiners: tuple[str, ...]
     # -- denials
     negations: tuple[str, ...]
     negation_patterns: tuple[str, ...]
