@@ -24,6 +24,7 @@ from .focus import select_context
 from .grounding import (
     check_answer,
     cited_indices,
+    drop_repeated_sentences,
     drop_source_remark,
     drop_stray_citations,
     dropped_verb,
@@ -577,10 +578,12 @@ class Answerer:
         and a fact taken from another passage than the cited one cited too. ``told``: what the model was told, for
         the checks that it neither recites its instructions nor obeys the question (see ``_obeyed``)."""
         raw = text.strip()
-        remarked = drop_source_remark(raw)
+        once = drop_repeated_sentences(raw)
+        remarked = drop_source_remark(once)
         text = drop_stray_citations(remarked, len(passages))
         rules = (
-            *(("drop-source-remark",) if remarked != raw else ()),
+            *(("drop-repeats",) if once != raw else ()),
+            *(("drop-source-remark",) if remarked != once else ()),
             *(("drop-stray-citations",) if text != remarked else ()),
         )
         if not re.search(r"[^\W\d_]", strip_citations(text)):  # nothing, or only source numbers: "[1] [2]"

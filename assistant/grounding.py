@@ -192,6 +192,28 @@ def drop_source_remark(text: str) -> str:
     return f"{text[: match.start()]}{match.group('end')} {' '.join(joined.split())}"
 
 
+def drop_repeated_sentences(text: str) -> str:
+    """Without the sentences that say again, word for word, what an earlier one said, or its beginning (citation
+    markers and case aside): a small model at temperature 0 can fall into a loop and write one sentence until it
+    runs out of tokens. The markers of a dropped sentence move to the end of the text, so no source is lost."""
+    sentences = split_sentences(text)
+    seen: set[str] = set()
+    kept: list[str] = []
+    moved: list[str] = []
+    for sentence in sentences:
+        key = " ".join(strip_citations(sentence).casefold().split()).rstrip(" .!?")
+        if key and any(k.startswith(key) for k in seen):  # again, or again and cut off by the token limit
+            moved += [m for m in _CITATION.findall(sentence) if m not in moved]
+            continue
+        seen.add(key)
+        kept.append(sentence)
+    if len(kept) == len(sentences):
+        return text
+    out = " ".join(kept)
+    missing = "".join(m for m in moved if m not in out)
+    return f"{out} {missing}" if missing else out
+
+
 def drop_stray_citations(text: str, n_sources: int) -> str:
     """Without citation markers that point only to passages the model was not given (a model shown one passage
     and a worked example that cites [2] writes "[2]"); a marker that names a real passage too is kept."""

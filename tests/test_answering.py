@@ -132,6 +132,16 @@ def test_a_statement_joining_two_passages_facts_is_not_mended_by_citing_both(set
     assert answer.answer.startswith("Marc Lingenhoff leads the New York office")
 
 
+def test_a_draft_caught_in_a_loop_is_shown_once(settings: Settings, corpus: Path) -> None:
+    def loops(m: list[Message]) -> str:
+        return " ".join([f"Marc Lingenhoff leads the New York office [{source_number(m, 'Lingenhoff')}]."] * 6)
+
+    events = list(_assistant(settings, corpus, FakeChatModel([loops])).ask_stream("Who leads BVB's New York office?"))
+    answer = events[-1].answer
+    assert answer.answer.count("Marc Lingenhoff") == 1 and "drop-repeats" in answer.rules
+    assert any(isinstance(e, ReplaceEvent) and e.text == answer.answer for e in events)  # the loop on screen goes
+
+
 def test_an_answer_without_markers_cites_every_passage_its_facts_stand_in(settings: Settings, corpus: Path) -> None:
     given: list[list[Message]] = []
 

@@ -456,3 +456,13 @@ def test_a_name_is_not_looked_for_in_a_passage_in_another_language_but_its_numbe
     # the English passage holds the award's name but not 197; the German passage holds 197: still one passage
     # a number from the German passage given to a thing only the English one names, with a date only it has
     assert scattered("The Riverside Award jury read 197 novels on May 5, 2024. [1] [2]")
+
+
+def test_a_sentence_written_again_is_dropped_with_its_source_numbers_kept() -> None:
+    from assistant.grounding import drop_repeated_sentences
+
+    loop = "The firm was founded in 1956 [1]. It makes valves. It makes valves [2]. It makes valves. It makes"
+    assert drop_repeated_sentences(loop) == "The firm was founded in 1956 [1]. It makes valves. [2]"
+    # a sentence that only shares words with an earlier one stays; so does a text without repeats
+    kept = "It makes valves [1]. It makes valves for ships [2]."
+    assert drop_repeated_sentences(kept) == kept
