@@ -6,6 +6,7 @@ Tokens are folded (case, umlauts, accents) and lightly stemmed; numbers lose the
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -13,6 +14,9 @@ from collections.abc import Sequence
 import bm25s
 
 from .lang import resources
+
+# bm25s sets its own logger to DEBUG at import, so every index build wrote a line into the server's log.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _LANGUAGE = resources()
 STOPWORDS = frozenset(_LANGUAGE.words("stopwords"))

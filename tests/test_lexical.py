@@ -52,3 +52,11 @@ def test_bm25_without_words_scores_nothing() -> None:
     assert BM25([]).scores("Halle") == []
     assert BM25(["und der", ""]).scores("Halle") == [0.0, 0.0]
     assert BM25(["Halle"]).scores("und") == [0.0]
+
+
+def test_building_an_index_writes_nothing_below_a_warning_into_the_log(caplog) -> None:
+    import logging
+
+    with caplog.at_level(logging.DEBUG):
+        BM25(["Die Messe findet im September statt.", "The fair is in September."])
+    assert not [r for r in caplog.records if r.name.startswith("bm25s") and r.levelno < logging.WARNING]
