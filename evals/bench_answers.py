@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 from pathlib import Path
 
 from assistant.app import build_assistant
@@ -23,7 +21,6 @@ from assistant.evaluation.metrics import percentile
 from assistant.settings import Settings
 
 from .common import (
-    AVX2_ENV,
     DATASET,
     REPORTS,
     ROOT,
@@ -31,7 +28,7 @@ from .common import (
     cpu_description,
     ensure_index,
     llama_build,
-    rerun_limited,
+    rerun_with_avx2_llama,
     run_meta,
     runs_avx512,
     save_figure,
@@ -50,11 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--llama-path", type=Path, default=ROOT / ".avx2-llama", help="an AVX2 llama-cpp-python")
     args = parser.parse_args(argv)
     if args.avx2 and not avx2_limited():
-        if not (args.llama_path / "llama_cpp").is_dir():
-            print(f"no AVX2 build of llama-cpp-python in {args.llama_path}: run `make avx2-llama`", file=sys.stderr)
-            return 2
-        path = os.pathsep.join(p for p in (str(args.llama_path), os.environ.get("PYTHONPATH", "")) if p)
-        return rerun_limited("evals.bench_answers", argv, {**AVX2_ENV, "PYTHONPATH": path})
+        return rerun_with_avx2_llama("evals.bench_answers", argv, args.llama_path)
     targets = TARGETS_AVX512 if runs_avx512() else TARGETS_AVX2
     report = args.report or REPORTS / ("bench_answers-avx2.json" if args.avx2 else "bench_answers.json")
     cpu, llama = cpu_description(), llama_build()

@@ -38,7 +38,7 @@ from assistant.evaluation.dataset import Item, load_dataset
 from assistant.evaluation.metrics import percentile
 from assistant.settings import Settings
 
-from .common import AVX2_ENV, DATASET, REPORTS, ROOT, avx2_limited, llama_build, rerun_limited, run_meta, save_figure
+from .common import DATASET, REPORTS, ROOT, avx2_limited, llama_build, rerun_with_avx2_llama, run_meta, save_figure
 from .load_client import Load, Result, ask, drive
 
 QUESTIONS_PER_CLIENT = {"llamacpp": 2, "none": 20}  # other backends: 1
@@ -266,11 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--llama-path", type=Path, default=ROOT / ".avx2-llama", help="an AVX2 llama-cpp-python")
     args = parser.parse_args(argv)
     if args.avx2 and not avx2_limited():
-        if not (args.llama_path / "llama_cpp").is_dir():
-            print(f"no AVX2 build of llama-cpp-python in {args.llama_path}: run `make avx2-llama`", file=sys.stderr)
-            return 2
-        path = os.pathsep.join(p for p in (str(args.llama_path), os.environ.get("PYTHONPATH", "")) if p)
-        return rerun_limited("evals.bench_load", argv, {**AVX2_ENV, "PYTHONPATH": path})
+        return rerun_with_avx2_llama("evals.bench_load", argv, args.llama_path)
     args.report = args.report or REPORTS / ("bench_load-avx2.json" if args.avx2 else "bench_load.json")
 
     runs: list[dict[str, Any]] = []

@@ -54,6 +54,16 @@ def rerun_limited(module: str, argv: list[str] | None, env: dict[str, str]) -> i
     return subprocess.run(again, env={**os.environ, **env}, check=False).returncode
 
 
+def rerun_with_avx2_llama(module: str, argv: list[str] | None, llama_path: Path) -> int:
+    """Run ``module`` again under AVX2_ENV with the AVX2 llama-cpp-python in ``llama_path`` first on PYTHONPATH;
+    exit code 2 and a message saying how to build it when there is none."""
+    if not (llama_path / "llama_cpp").is_dir():
+        print(f"no AVX2 build of llama-cpp-python in {llama_path}: run `make avx2-llama`", file=sys.stderr)
+        return 2
+    path = os.pathsep.join(p for p in (str(llama_path), os.environ.get("PYTHONPATH", "")) if p)
+    return rerun_limited(module, argv, {**AVX2_ENV, "PYTHONPATH": path})
+
+
 def cpu_description() -> str:
     """The CPU as a speed figure needs it named: model, cores, the vector features that matter, any AVX2 limit."""
     from assistant.embedders import cpu_flags, cpu_info

@@ -148,12 +148,12 @@ def test_the_avx2_path_without_an_avx2_build_says_how_to_get_one(tmp_path, capsy
 
 
 def test_the_avx2_path_reruns_itself_under_the_limits_with_the_avx2_build_first(tmp_path, monkeypatch):
-    from evals import bench_load
+    from evals import bench_load, common
 
     (tmp_path / "llama_cpp").mkdir()
     seen: dict = {}
     monkeypatch.delenv("ATEN_CPU_CAPABILITY", raising=False)
-    monkeypatch.setattr(bench_load, "rerun_limited", lambda module, argv, env: seen.update(module=module, env=env) or 0)
+    monkeypatch.setattr(common, "rerun_limited", lambda module, argv, env: seen.update(module=module, env=env) or 0)
     assert bench_load.main(["--avx2", "--llama-path", str(tmp_path)]) == 0
     assert seen["module"] == "evals.bench_load"
     assert seen["env"]["ASSISTANT_EMBED_DTYPE"] == "float32" and seen["env"]["ONEDNN_MAX_CPU_ISA"] == "AVX2"
