@@ -306,3 +306,31 @@ def test_local_model_failures_are_backend_errors(fields: dict[str, Any], questio
     model = make_chat_model(settings)
     with pytest.raises(ChatBackendError, match=message):
         collect(model, [Message("user", question)], max_tokens=64)
+
+
+def test_each_llamacpp_generation_frees_its_sampler_when_it_ends() -> None:
+    """llama-cpp-python's sampler is a reference cycle holding a C buffer of the vocabulary's size; left to the
+    garbage collector, a server's memory grew by that much per answer (see chat_backends._free_sampler)."""
+    from assistant.chat_backends import LlamaCppChatModel
+
+    closed: list[str] = []
+
+    class Sampler:
+        def close(self) -> None:
+            closed.append("closed")
+
+    class Llama:
+        _sampler: Sampler | None = None
+
+        def create_chat_completion(self, **_: object):
+            self._sampler = Sampler()
+            yield {"choices": [{"delta": {"content": "Hallo"}}]}
+            yield {"choices": [{"delta": {"content": " Welt"}}]}
+
+    llm = Llama()
+    assert "".join(LlamaCppChatModel._texts(llm, [], 8, 0.0, [])) == "Hallo Welt"
+    assert closed == ["closed"] and llm._sampler is None
+    pieces = LlamaCppChatModel._texts(llm, [], 8, 0.0, [])
+    assert next(pieces) == "Hallo"
+    pieces.close()  # a generation stopped early (the visitor left, the time limit) frees it too
+    assert closed == ["closed", "closed"] and llm._sampler is None
