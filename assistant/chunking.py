@@ -32,8 +32,6 @@ _ABBREVIATIONS = {
     "str",
     "st",
     "co",
-    "mbh",
-    "kg",
     "inc",
     "ltd",
     "mr",
