@@ -21,8 +21,8 @@ def test_sentences_survive_abbreviations_dates_and_numbers() -> None:
 
 
 def test_a_company_form_at_the_end_of_a_sentence_ends_it() -> None:
-    """A company form ("KG.", "mbH.") is written in full before the stop, not abbreviated by it: the next sentence is another
-    statement (the facts check holds each statement to one passage, so two joined ones failed together)."""
+    """A company form ("KG.", "mbH.") is written in full before the stop, not abbreviated by it: the next sentence
+    is another statement (the facts check holds each statement to one passage, so two joined ones failed together)."""
     text = "Er leitet die Muster GmbH & Co. KG. Er gründete sie 1956. Sie gehört zur Beispiel mbH. Das wiegt 5 kg. Gut."
     assert split_sentences(text) == [
         "Er leitet die Muster GmbH & Co. KG.",
