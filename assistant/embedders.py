@@ -141,6 +141,7 @@ class SentenceTransformerEmbedder:
             _prepack_linears(self._hf, torch)
         if self._hf is not None and dtype == "int8":
             _quantise_linears(self._hf, torch)
+        self._unmasked = _unmasked_attention(self._hf)
 
     def embed_documents(self, texts: Sequence[str], titles: Sequence[str] | None = None) -> list[Vector]:
         template = (self._model.prompts or {}).get("document", "")
@@ -159,9 +160,10 @@ class SentenceTransformerEmbedder:
         return [v.tolist() for v in vectors]
 
     def embed_query(self, text: str) -> Vector:
-        """One query, one sequence: no padding, so no attention mask is built (with SDPA that saves about a
-        fifth of the time of a query; the vector is the same up to float rounding). The last few queries are
-        remembered: an answer embeds its question for retrieval and again to focus the passages."""
+        """One query, one sequence: no padding, so no attention mask is passed (with SDPA that saves about a
+        fifth of the time of a query; the vector is the same up to float rounding), and none is built where the
+        model attends both ways (see _unmasked_attention). The last few queries are remembered: an answer embeds
+        its question for retrieval and again to focus the passages."""
         with self._recent_lock:
             if text in self._recent:
                 self._recent.move_to_end(text)
@@ -186,12 +188,29 @@ class SentenceTransformerEmbedder:
                 truncation=True,
                 max_length=self._model.max_seq_length,
             )
-            hidden = self._hf(input_ids=encoded["input_ids"]).last_hidden_state
+            ids = encoded["input_ids"]
+            mask = None
+            if self._unmasked is not None and ids.shape[1] <= self._unmasked[1]:
+                mask = self._unmasked[0]
+            hidden = self._hf(input_ids=ids, attention_mask=mask).last_hidden_state
             features: dict[str, Any] = {"token_embeddings": hidden, "attention_mask": encoded["attention_mask"]}
             for module in self._tail:
                 features = module(features)
             vector = torch.nn.functional.normalize(features["sentence_embedding"].float(), dim=-1)[0]
-        return [float(v) for v in vector]
+        return list(vector.tolist())
+
+
+def _unmasked_attention(model: Any) -> tuple[dict[str, None], int] | None:
+    """For a model that attends both ways (``use_bidirectional_attention``), the "no mask" for each of its layer
+    kinds, and the longest sequence it holds for (the sliding window): one unpadded query within the window needs
+    no mask, but transformers builds one per kind on every call (1.5–1.9 ms of a 32 ms query here, the vector
+    bit-identical). None for any other model: its masks are built as usual."""
+    config = getattr(model, "config", None)
+    kinds = getattr(config, "layer_types", None)
+    if model is None or not getattr(config, "use_bidirectional_attention", False) or not kinds:
+        return None
+    window: int = getattr(config, "sliding_window", None) or getattr(config, "max_position_embeddings", 0)
+    return {kind: None for kind in set(kinds)}, window
 
 
 def _prepack_linears(model: Any, torch: Any) -> int:

@@ -76,6 +76,25 @@ def test_the_fast_query_path_agrees_with_sentence_transformers(embedder: Caching
         assert float(ours @ theirs) > 0.995
 
 
+def test_a_query_within_the_window_skips_building_masks_and_gets_the_same_vector(embedder: CachingEmbedder) -> None:
+    """EmbeddingGemma attends both ways: one unpadded query needs no mask, and none is built for it; a query
+    longer than the sliding window gets the usual masks."""
+    import numpy as np
+
+    inner = embedder.inner
+    assert inner._unmasked is not None
+    questions = ("Wer leitet die Wirtschaftsförderung Dortmund?", " ".join(["Maschinenbau in Dortmund"] * 80))
+    unmasked = [np.array(inner._embed_query(q)) for q in questions]
+    kept, inner._unmasked = inner._unmasked, None
+    try:
+        masked = [np.array(inner._embed_query(q)) for q in questions]
+    finally:
+        inner._unmasked = kept
+    assert len(inner._model.tokenizer(questions[1])["input_ids"]) > kept[1]
+    for a, b in zip(unmasked, masked, strict=True):
+        assert np.allclose(a, b, atol=1e-6)
+
+
 def test_the_content_gaps_group_a_question_with_its_translation_and_keep_other_questions_apart(
     embedder: CachingEmbedder,
 ) -> None:
