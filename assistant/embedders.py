@@ -209,7 +209,7 @@ def _unmasked_attention(model: Any) -> tuple[dict[str, None], int] | None:
     kinds = getattr(config, "layer_types", None)
     if model is None or not getattr(config, "use_bidirectional_attention", False) or not kinds:
         return None
-    window: int = getattr(config, "sliding_window", None) or getattr(config, "max_position_embeddings", 0)
+    window = int(getattr(config, "sliding_window", 0) or getattr(config, "max_position_embeddings", 0) or 0)
     return {kind: None for kind in set(kinds)}, window
 
 
