@@ -25,6 +25,9 @@ class _LexicalIndex:
     def __post_init__(self) -> None:
         self.by_id = {c.id: c for c in self.chunks}
         self.languages = sorted({c.language for c in self.chunks})
+        self.doc_languages: dict[str, set[str]] = {}
+        for c in self.chunks:
+            self.doc_languages.setdefault(c.doc_id, set()).add(c.language)
 
 
 class HybridRetriever:
@@ -75,6 +78,17 @@ class HybridRetriever:
         weight: list[float | Callable[[str], float]] = [self.settings.dense_weight]
         weights = weight * len(dense_rankings) + [lexical_weight]
         fused = reciprocal_rank_fusion(rankings, weights, self.settings.rrf_k)
+        if language is None and self.settings.language_ranking == "balanced":
+
+            def seeing(cid: str) -> float:
+                """Dense and lexical, except for a page that exists only in another language than the question's:
+                BM25 could not see it, and no version of it in the question's language stands in for it."""
+                dense = self.settings.dense_weight * len(dense_rankings)
+                if question_language in lexical.doc_languages[by_id[cid].doc_id]:
+                    return dense + self.settings.lexical_weight
+                return dense + lexical_weight(cid)
+
+            fused = seen_by(fused, seeing)
         ranked = [by_id[cid] for cid in fused]
         if language is None and self.settings.language_ranking == "interleave":
             ranked = interleave(ranked)
@@ -114,6 +128,18 @@ def reciprocal_rank_fusion(
         for rank, key in enumerate(ranking):
             fused[key] = fused.get(key, 0.0) + (weight(key) if callable(weight) else weight) / (k + rank + 1)
     return dict(sorted(fused.items(), key=lambda item: -item[1]))
+
+
+def seen_by(fused: dict[str, float], seeing: Callable[[str], float]) -> dict[str, float]:
+    """Each fused score divided by the weight of the rankings that can see that passage (``seeing``), best first.
+
+    BM25 is blind across languages (its weight there is ``lexical_cross_language_weight``, 0 by default): a
+    passage in the other language than the question can gain only from the dense ranking, so a plain sum lets
+    any passage in the question's language that BM25 finds at all outrank it, and a page that exists only in
+    the other language loses to paraphrases of it. Divided by what could see it, a passage is scored by how well
+    it ranks where it can rank: the dense first of the other language ties with a passage first in both rankings.
+    """
+    return dict(sorted(((cid, f / (seeing(cid) or 1.0)) for cid, f in fused.items()), key=lambda item: -item[1]))
 
 
 def interleave(ranked: list[Chunk]) -> list[Chunk]:

@@ -7,7 +7,7 @@ import pytest
 from assistant.app import build_assistant
 from assistant.embedders import FakeEmbedder
 from assistant.errors import IndexEmpty, QuestionRejected
-from assistant.retrieval import reciprocal_rank_fusion
+from assistant.retrieval import reciprocal_rank_fusion, seen_by
 from assistant.settings import Settings
 
 
@@ -109,6 +109,56 @@ def test_a_document_only_in_the_other_language_is_not_pushed_out_by_paraphrases(
     # but not the English passages that BM25 matches too
     assert "original" in top("dense", lexical_weight=0.0) and "original" not in top("dense")
     assert top("interleave")[1] == "original"  # each language's first passage before any second one
+
+
+class _OriginalClosest(_SameLanguageBias):
+    """The German original is the question's closest passage, the English paraphrases a little further."""
+
+    def _vector(self, text: str) -> list[float]:
+        x = 0.9 if "Besucher" in text else 0.8
+        return [x, (1 - x * x) ** 0.5] + [0.0] * (self.dim - 2)
+
+
+def test_balanced_scores_a_passage_only_by_the_rankings_that_can_see_it(settings: Settings, tmp_path: Path) -> None:
+    """BM25 cannot match the German page for an English question: summed, the paraphrases it matches outrank the
+    dense first; divided by the weight of the rankings that can see each passage, the dense first stays first."""
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "original.de.md").write_text("---\nid: original\n---\n# Messe\n\nDie Messe zählte 1000 Besucher.\n")
+    for n in range(1, 4):
+        (kb / f"para{n}.en.md").write_text(f"---\nid: para{n}\n---\n# Fair\n\nA paraphrase {n} about the fair.\n")
+
+    def top(ranking: str) -> list[str]:
+        s = settings.with_overrides(index_dir=tmp_path / ranking, language_ranking=ranking, max_per_document=1)
+        a = build_assistant(s, embedder=_OriginalClosest())
+        a.ingest([kb], progress=False)
+        return [p.chunk.doc_id for p in a.search("How many people came to the fair?", k=3)]
+
+    assert "original" not in top("mixed")  # 1/61 for the dense first against 1/62 + 1/61 for each paraphrase
+    assert top("balanced")[0] == "original"  # 1/61 against (1/62 + 1/61) / 2
+
+
+def test_balanced_lifts_no_translation_of_a_page_the_question_language_has(settings: Settings, tmp_path: Path) -> None:
+    """A page written in both languages keeps its passage in the question's language; its translation is scored as
+    in one mixed ranking (it is no page that BM25 could not reach in any form), so it does not crowd the context."""
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "twin.de.md").write_text("---\nid: twin\n---\n# Messe\n\nDie Messe zählte 1000 Besucher.\n")
+    (kb / "twin.en.md").write_text("---\nid: twin\n---\n# Fair\n\nThe fair counted 1000 people.\n")
+    for n in range(1, 3):
+        (kb / f"para{n}.en.md").write_text(f"---\nid: para{n}\n---\n# Fair\n\nA paraphrase {n} about the fair.\n")
+    s = settings.with_overrides(index_dir=tmp_path / "idx", language_ranking="balanced", max_per_document=2)
+    a = build_assistant(s, embedder=_OriginalClosest())
+    a.ingest([kb], progress=False)
+    ranked = [(p.chunk.doc_id, p.chunk.language) for p in a.search("How many people came to the fair?", k=4)]
+    assert ranked[-1] == ("twin", "de")  # dense first, but a translation: last, as in the mixed ranking
+
+
+def test_seen_by_divides_by_the_weight_that_could_see_each_passage() -> None:
+    fused = seen_by({"same": 0.03, "other": 0.02}, lambda cid: 2.0 if cid == "same" else 1.0)
+    assert fused == pytest.approx({"other": 0.02, "same": 0.015})
+    assert list(fused) == ["other", "same"]
+    assert seen_by({"x": 0.5}, lambda cid: 0.0) == {"x": 0.5}  # nothing could see it: left as it is
 
 
 def test_reciprocal_rank_fusion_sums_weighted_reciprocal_ranks() -> None:
