@@ -86,14 +86,15 @@ class Settings(BaseSettings):
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion.")
     lexical_weight: float = Field(1.0, ge=0, description="Weight of the lexical (BM25) ranking in the fusion.")
     language_ranking: Literal["mixed", "dense", "interleave", "balanced"] = Field(
-        "mixed",
-        description="How passages of the two document languages compete when no language is asked for: 'mixed' "
-        "(one ranking), 'dense' (dense candidates ranked among their own language before the fusion), or "
-        "'interleave' (each language's fused ranking, merged place by place), or 'balanced' (one ranking, each "
-        "passage's fused score divided by the weight of the rankings that can see it: BM25 cannot across "
-        "languages). A question sits closer to any "
-        "text in its own language than to the same content in the other, so one mixed ranking lets paraphrases "
-        "in the question's language push out the document they were written from.",
+        "balanced",
+        description="How passages of the two document languages compete when no language is asked for: 'balanced' "
+        "(one ranking; a passage of a page that exists only in another language than the question's is scored "
+        "by the rankings that can see it, the dense one, since BM25 cannot match across languages), 'mixed' (one "
+        "ranking, plain sums), 'dense' (dense candidates ranked among their own language before the fusion), or "
+        "'interleave' (each language's fused ranking, merged place by place). A question sits closer to any text "
+        "in its own language than to the same content in the other, and BM25 finds only same-language text, so "
+        "one plain ranking lets paraphrases in the question's language push out the document they were written "
+        "from.",
     )
     lexical_cross_language_weight: float = Field(
         0.0,
