@@ -60,12 +60,13 @@ def test_the_fair_is_answered_from_its_own_index(fair_report: dict) -> None:
 # Regression floors: the first measurement of the answers on the held-out fair (2026-12-04, default settings,
 # `assistant eval --fair evals/fairs/frankfurter-buchmesse-2024`: correctness 0.700 of 40, refusal recall 0.556 of
 # 9, precision 0.750, language 1.000, names/numbers 1.000, citations 1.000, injections 1.000 of 7, found@5 0.686)
-# less a margin of about two items. The floors are far above most of these; they are printed above, not
-# asserted, until the answers reach them.
+# less a margin of about two items; correctness, refusal precision and found@5 raised with the balanced language
+# ranking (2026-12-06: correctness 0.825, precision 0.812, found@5 1.000). The floors are above most of
+# these; they are printed above, not asserted, until the answers reach them.
 FAIR_REGRESSION_FLOORS = {
-    "correctness": 0.60,
+    "correctness": 0.75,
     "refusal_recall": 0.40,
-    "refusal_precision": 0.60,
+    "refusal_precision": 0.70,
     "language_match": 0.95,
     "faithfulness_names_numbers": 0.95,
     "citation_validity": 0.90,
@@ -81,4 +82,4 @@ def test_no_regression_on_the_held_out_fair(fair_report: dict, metric: str, floo
 
 def test_retrieval_on_the_held_out_fair_does_not_regress(fair_report: dict) -> None:
     found = fair_report["retrieval"]["overall"]["found@5"]
-    assert found >= 0.60, f"found@5 {found:.3f} < 0.60 (regression on the held-out fair)"
+    assert found >= 0.90, f"found@5 {found:.3f} < 0.90 (regression on the held-out fair)"
