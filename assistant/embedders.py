@@ -197,7 +197,7 @@ class SentenceTransformerEmbedder:
             for module in self._tail:
                 features = module(features)
             vector = torch.nn.functional.normalize(features["sentence_embedding"].float(), dim=-1)[0]
-        return list(vector.tolist())
+        return vector.tolist()
 
 
 def _unmasked_attention(model: Any) -> tuple[dict[str, None], int] | None:

@@ -79,14 +79,14 @@ class HybridRetriever:
         weights = weight * len(dense_rankings) + [lexical_weight]
         fused = reciprocal_rank_fusion(rankings, weights, self.settings.rrf_k)
         if language is None and self.settings.language_ranking == "balanced":
+            dense_seeing = self.settings.dense_weight * len(dense_rankings)
 
             def seeing(cid: str) -> float:
                 """Dense and lexical, except for a page that exists only in another language than the question's:
                 BM25 could not see it, and no version of it in the question's language stands in for it."""
-                dense = self.settings.dense_weight * len(dense_rankings)
                 if question_language in lexical.doc_languages[by_id[cid].doc_id]:
-                    return dense + self.settings.lexical_weight
-                return dense + lexical_weight(cid)
+                    return dense_seeing + self.settings.lexical_weight
+                return dense_seeing + lexical_weight(cid)
 
             fused = seen_by(fused, seeing)
         ranked = [by_id[cid] for cid in fused]

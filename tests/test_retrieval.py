@@ -84,14 +84,20 @@ class _SameLanguageBias(FakeEmbedder):
         return [1.0] + [0.0] * (self.dim - 1)
 
 
-def test_a_document_only_in_the_other_language_is_not_pushed_out_by_paraphrases(
-    settings: Settings, tmp_path: Path
-) -> None:
+def _german_original_and_english_paraphrases(tmp_path: Path, paraphrases: int = 3) -> Path:
+    """A page only in German and English paraphrases of it, each its own document."""
     kb = tmp_path / "kb"
     kb.mkdir()
     (kb / "original.de.md").write_text("---\nid: original\n---\n# Messe\n\nDie Messe zählte 1000 Besucher.\n")
-    for n in range(1, 4):
+    for n in range(1, paraphrases + 1):
         (kb / f"para{n}.en.md").write_text(f"---\nid: para{n}\n---\n# Fair\n\nA paraphrase {n} about the fair.\n")
+    return kb
+
+
+def test_a_document_only_in_the_other_language_is_not_pushed_out_by_paraphrases(
+    settings: Settings, tmp_path: Path
+) -> None:
+    kb = _german_original_and_english_paraphrases(tmp_path)
 
     def top(ranking: str, lexical_weight: float = 1.0) -> list[str]:
         s = settings.with_overrides(
@@ -122,11 +128,7 @@ class _OriginalClosest(_SameLanguageBias):
 def test_balanced_scores_a_passage_only_by_the_rankings_that_can_see_it(settings: Settings, tmp_path: Path) -> None:
     """BM25 cannot match the German page for an English question: summed, the paraphrases it matches outrank the
     dense first; divided by the weight of the rankings that can see each passage, the dense first stays first."""
-    kb = tmp_path / "kb"
-    kb.mkdir()
-    (kb / "original.de.md").write_text("---\nid: original\n---\n# Messe\n\nDie Messe zählte 1000 Besucher.\n")
-    for n in range(1, 4):
-        (kb / f"para{n}.en.md").write_text(f"---\nid: para{n}\n---\n# Fair\n\nA paraphrase {n} about the fair.\n")
+    kb = _german_original_and_english_paraphrases(tmp_path)
 
     def top(ranking: str) -> list[str]:
         s = settings.with_overrides(index_dir=tmp_path / ranking, language_ranking=ranking, max_per_document=1)
