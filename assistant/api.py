@@ -27,6 +27,7 @@ from .answering import checked_question
 from .app import Assistant
 from .errors import AssistantError, Busy, IndexEmpty
 from .feedback import add_feedback_route
+from .lang import load_detector
 from .organiser.web import add_organiser_routes
 from .record import new_id
 from .settings import Settings
@@ -252,7 +253,8 @@ def start_warm_up(app: FastAPI, assistant: Assistant) -> threading.Thread:
 
 
 def warm_up(app: FastAPI, assistant: Assistant) -> None:
-    """Load the embedder (one search) and the chat model (one tiny generation), then mark the app ready.
+    """Load the language detector, the embedder (one search) and the chat model (one tiny generation), then mark
+    the app ready.
 
     A chat model that cannot load is only a warning: answers then come as quotes from the passages.
     """
@@ -271,6 +273,7 @@ def warm_up(app: FastAPI, assistant: Assistant) -> None:
 
 
 def _load_models(assistant: Assistant) -> None:
+    load_detector()
     try:
         assistant.retriever.search("warm-up", k=1)
     except IndexEmpty:

@@ -66,7 +66,11 @@ def test_ready_is_503_until_the_warm_up_has_loaded_the_models(settings: Settings
     response = client.get("/api/ready")
     assert response.status_code == 503 and response.json()["ready"] is False
     assert "Warming up" in response.json()["detail"]
+    from assistant.lang import _detector
+
+    _detector.cache_clear()
     warm_up(app, a)
+    assert _detector.cache_info().currsize == 1  # lingua's models, before any visitor's question needs them
     # one tiny generation per language loaded the model and processed each language's instructions
     assert [c[0].content.split()[0] for c in chat.calls] == ["Du", "You"]
     response = client.get("/api/ready")

@@ -45,3 +45,26 @@ def test_text_without_letters_gets_the_default() -> None:
 def test_words_both_languages_use_do_not_vote(question: str) -> None:
     # "in" and "an" are German prepositions as much as English ones; they once outvoted "der".
     assert detect_language(question) == "de"
+
+
+def test_the_statistical_detector_loads_its_models_once_not_at_a_later_question() -> None:
+    # Left lazy, lingua loaded 34-100 MB at the first text of a new length class it saw, minutes into a server's
+    # run (memory not flat under load, a half-second pause for that visitor). A fresh process, so the measure
+    # sees this detector's loading alone.
+    script = """
+import resource
+from assistant.lang import _detector, load_detector
+def rss_mb():
+    return int(open("/proc/self/statm").read().split()[1]) * resource.getpagesize() / 1e6
+load_detector()
+before = rss_mb()
+text = "Wer hat den Preis gewonnen und wo wurde er vergeben " * 8
+for n in (3, 8, 17, 40, 90, 119, 121, 130, 200, 300, 400):
+    _detector().detect_language_of(text[:n])
+print(round(rss_mb() - before, 1))
+"""
+    import subprocess
+    import sys
+
+    grown = float(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout)
+    assert grown < 15, f"the detector grew by {grown} MB after loading"

@@ -20,6 +20,7 @@ __all__ = [
     "LanguageDataError",
     "LanguageResources",
     "detect_language",
+    "load_detector",
     "load_resources",
     "resources",
 ]
@@ -39,11 +40,21 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 @lru_cache(maxsize=1)
 def _detector() -> Any:
+    """lingua's detector with every n-gram model of ``SUPPORTED`` loaded now (~70 MB for two languages).
+
+    Left lazy, lingua loads a text length's models at the first text of that length it sees: in a server that
+    was a step of 34–100 MB in memory and a 0.3–0.5 s pause for whichever visitor first asked an ambiguous short
+    question, minutes after the start (``evals.bench_load`` saw it as memory that is not flat)."""
     from lingua import IsoCode639_1, LanguageDetectorBuilder
     from lingua import Language as Lingua
 
     languages = [Lingua.from_iso_code_639_1(IsoCode639_1.from_str(code)) for code in SUPPORTED]
-    return LanguageDetectorBuilder.from_languages(*languages).build()
+    return LanguageDetectorBuilder.from_languages(*languages).with_preloaded_language_models().build()
+
+
+def load_detector() -> None:
+    """Load the statistical detector now (a server's warm-up), not at the first question that needs it."""
+    _detector()
 
 
 def _function_word_vote(text: str) -> dict[str, int]:
