@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 
 from .lang import detect_language
+from .lang.resources import resources
 from .types import Chunk, Document
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
@@ -64,6 +65,8 @@ _ABBREVIATIONS = {
     "mio",
     "mrd",
 }
+# Full month names of every language: "October 18." ends a sentence where "18. Oktober" does not.
+_MONTH_NAMES = frozenset(resources().mapping("months"))
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'“”‚‘’»«)]*\s+")
 
 
@@ -77,8 +80,10 @@ def split_sentences(text: str) -> list[str]:
         word = re.search(r"(\w+)[.!?…]$", before)
         if word:
             token = word.group(1).lower()
-            # '13. September', '3. Platz' are ordinals; a year ('since 2018. One source …') ends a sentence.
-            if token in _ABBREVIATIONS or (token.isdigit() and len(token) <= 2) or len(token) == 1:
+            # '13. September', '3. Platz' are ordinals; a year ('since 2018. One source …') ends a sentence, and
+            # so does a day after its month ('on Friday, October 18. The fair …').
+            ordinal = token.isdigit() and len(token) <= 2 and not _after_month(before[: word.start()])
+            if token in _ABBREVIATIONS or ordinal or (len(token) == 1 and not token.isdigit()):
                 continue
         nxt = text[match.end() : match.end() + 1]
         if nxt and nxt.islower():
@@ -91,6 +96,12 @@ def split_sentences(text: str) -> list[str]:
     if tail:
         sentences.append(tail)
     return sentences
+
+
+def _after_month(text: str) -> bool:
+    """Whether ``text`` ends in a month's full name ("… October ")."""
+    last = re.search(r"(\w+)\s*$", text)
+    return last is not None and last.group(1).lower() in _MONTH_NAMES
 
 
 def _sections(text: str) -> Iterator[tuple[str, list[str]]]:

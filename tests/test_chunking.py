@@ -20,6 +20,22 @@ def test_sentences_survive_abbreviations_dates_and_numbers() -> None:
     ]
 
 
+def test_a_day_after_its_month_ends_a_sentence_where_an_ordinal_before_it_does_not() -> None:
+    """English writes the day after the month ("October 18."), German before it ("18. Oktober"): only the German
+    form is an ordinal. Joined, "The prize was given on October 14. The fair closed with another prize to X" read
+    as one statement about the first prize."""
+    text = (
+        "The prize was given on Monday, October 14. The fair closed on October 20 with another prize. "
+        "Der Preis wurde am 14. Oktober vergeben. Am 3. Tag kam der 2. Preis."
+    )
+    assert split_sentences(text) == [
+        "The prize was given on Monday, October 14.",
+        "The fair closed on October 20 with another prize.",
+        "Der Preis wurde am 14. Oktober vergeben.",
+        "Am 3. Tag kam der 2. Preis.",
+    ]
+
+
 def test_a_company_form_at_the_end_of_a_sentence_ends_it() -> None:
     """A company form ("KG.", "mbH.") is written in full before the stop, not abbreviated by it: the next sentence
     is another statement (the facts check holds each statement to one passage, so two joined ones failed together)."""
